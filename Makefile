@@ -1,0 +1,25 @@
+# skidguard: the perf skid series and the harness that proves it.
+# See README.md. B selects a branch under series/ (default: mainline for
+# the main job, every branch for check).
+
+B ?=
+HARNESS := harness/skidguard
+export KERNEL_TREE KERNEL_REV JOBS SKIDGUARD_WORK
+
+.PHONY: all check tree regen clean
+
+all:
+	@$(HARNESS) main $(B)
+
+check:
+	@$(HARNESS) check $(B)
+	@tests/harness/run.sh
+
+tree:
+	@$(HARNESS) tree $(B)
+
+regen:
+	@$(HARNESS) regen $(B)
+
+clean:
+	rm -rf .work

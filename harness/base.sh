@@ -1,0 +1,190 @@
+# shellcheck shell=bash
+# Base trees: the newest matching linux-source package from Debian's
+# registry, unpacked and committed into a scratch git repository, or a
+# user's own kernel tree (KERNEL_TREE), cloned without touching it.
+# Sets BASE_TREE (a git repo whose tag skidguard-base is the base) and
+# BASE_VERSION.
+
+APT_DIR=
+APT_OPTS=()
+
+# A private apt state per suite set: the host's sources stay untouched.
+apt_setup() {
+	local suite
+	APT_DIR="$WORK/apt/$(echo "$*" | tr ' ' '+')"
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	: >"$APT_DIR/sources.list.tmp"
+	for suite in "$@"; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(suite_url "$suite") $suite main" \
+			>>"$APT_DIR/sources.list.tmp"
+	done
+	mv "$APT_DIR/sources.list.tmp" "$APT_DIR/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$APT_DIR/lists"
+		-o "Dir::Cache=$APT_DIR/cache"
+		-o Acquire::Languages=none
+		-o APT::Sandbox::User=root)
+}
+
+# Refreshes the indexes; on a network failure, falls back to the last ones.
+apt_refresh() {
+	if ! apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
+		grep -q '^\(E:\|W: Failed\)' "$APT_DIR/update.log"; then
+		ls "$APT_DIR"/lists/*_Packages >/dev/null 2>&1 ||
+			die "cannot read Debian's package indexes for $*: $(grep -m1 '^\(E\|W\):' "$APT_DIR/update.log")"
+		log "warning: could not refresh Debian's indexes; using the cached ones"
+	fi
+}
+
+# Prints "VERSION SHA256 SIZE" of the newest version of package $1.
+newest_version_of() {
+	apt-cache "${APT_OPTS[@]}" show "$1" 2>/dev/null | awk '
+		/^Version: / { v = $2 } /^SHA256: / { s = $2 } /^Size: / { z = $2 }
+		/^$/ && v { print v, s, z; v = "" }
+		END { if (v) print v, s, z }' |
+		while read -r version sha size; do
+			if [ -z "${newest:-}" ] || dpkg --compare-versions "$version" gt "$newest"; then
+				newest=$version
+				echo "$version $sha $size"
+			fi
+		done | tail -n 1
+}
+
+# Resolves a package pattern (linux-source-* allowed) to the newest package.
+resolve_package() {
+	local pattern=$1 name best_name= best= line
+	local -a names
+	mapfile -t names < <(apt-cache "${APT_OPTS[@]}" pkgnames linux-source- 2>/dev/null |
+		grep -E '^linux-source-[0-9]+\.[0-9]+$' | sort -V)
+	for name in "${names[@]}"; do
+		# shellcheck disable=SC2053 # the pattern is meant to glob
+		[[ $name == $pattern ]] || continue
+		line=$(newest_version_of "$name")
+		[ -n "$line" ] || continue
+		if [ -z "$best" ] || dpkg --compare-versions "${line%% *}" gt "${best%% *}"; then
+			best=$line
+			best_name=$name
+		fi
+	done
+	[ -n "$best" ] || return 1
+	echo "$best_name $best"
+}
+
+fetch_package() {
+	local name=$1 version=$2 sha=$3 deb=$4 tmp
+	if [ -f "$deb" ]; then
+		if [ "$(sha256sum <"$deb" | cut -d' ' -f1)" = "$sha" ]; then
+			log "reusing $(basename "$deb")"
+			return 0
+		fi
+		log "cached $(basename "$deb") is corrupt (sha256 mismatch); downloading again"
+		rm -f "$deb"
+	fi
+	tmp=$(mktemp -d "$WORK/dl/.fetch.XXXXXX")
+	cleanup_later "$tmp"
+	(cd "$tmp" && apt-get "${APT_OPTS[@]}" -q download "$name=$version") >"$tmp/log" 2>&1 ||
+		die "cannot download $name $version: $(grep -m1 '^E:' "$tmp/log" || tail -n 1 "$tmp/log")"
+	local got=("$tmp"/*.deb)
+	[ -f "${got[0]}" ] || die "cannot download $name $version: apt-get saved no file"
+	[ "$(sha256sum <"${got[0]}" | cut -d' ' -f1)" = "$sha" ] ||
+		die "download of $name $version is truncated or corrupt (sha256 mismatch)"
+	mv "${got[0]}" "$deb"
+}
+
+# Unpacks a linux-source .deb into a fresh git repo at $2 (atomically).
+unpack_package() {
+	local deb=$1 dest=$2 tmp
+	tmp="$dest.tmp.$$"
+	cleanup_later "$tmp"
+	mkdir -p "$tmp"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*/usr/src/linux-source-*.tar.xz' |
+		tar -xJ -C "$tmp" --strip-components=1 ||
+		die "cannot unpack $(basename "$deb"): archive is damaged"
+	[ -f "$tmp/Makefile" ] && [ -d "$tmp/kernel/events" ] ||
+		die "$(basename "$deb") holds no kernel tree"
+	commit_base "$tmp" "Debian $(basename "$deb" .deb), less its top-level ignore block"
+	mv "$tmp" "$dest"
+}
+
+# Commits the whole unpacked tree. Debian's .gitignore ends with a block
+# that ignores the whole top level; it goes, so that files a patch adds
+# show up in git status of the materialized tree.
+commit_base() {
+	local tree=$1 message=$2
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$tree/.gitignore"
+	sed -i '${/^#$/d}' "$tree/.gitignore"
+	git -C "$tree" init -q
+	git -C "$tree" config gc.auto 0
+	git -C "$tree" add -A -f
+	GIT_AUTHOR_NAME=skidguard GIT_AUTHOR_EMAIL=skidguard@localhost \
+		GIT_COMMITTER_NAME=skidguard GIT_COMMITTER_EMAIL=skidguard@localhost \
+		GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z' \
+		git -C "$tree" commit -q -m "$message"
+	git -C "$tree" tag skidguard-base
+}
+
+# A clone sharing the user's objects: their checkout and refs stay as they are.
+clone_user_tree() {
+	local rev sha dest tmp
+	git -C "$KERNEL_TREE" rev-parse --git-dir >/dev/null 2>&1 ||
+		die "KERNEL_TREE=$KERNEL_TREE is not a git tree"
+	rev=${KERNEL_REV:-HEAD}
+	sha=$(git -C "$KERNEL_TREE" rev-parse --verify -q "$rev^{commit}") ||
+		die "KERNEL_TREE=$KERNEL_TREE has no commit '$rev'"
+	dest="$WORK/src/user-${sha:0:12}"
+	if [ ! -d "$dest" ]; then
+		tmp="$dest.tmp.$$"
+		cleanup_later "$tmp"
+		git clone -q --shared --no-checkout "$KERNEL_TREE" "$tmp" ||
+			die "cannot clone KERNEL_TREE=$KERNEL_TREE"
+		git -C "$tmp" -c advice.detachedHead=false checkout -q "$sha"
+		git -C "$tmp" tag skidguard-base
+		mv "$tmp" "$dest"
+	fi
+	BASE_TREE=$dest
+	BASE_VERSION="$(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
+}
+
+# Stage: resolve, fetch and unpack the base of branch $1.
+prepare_base() {
+	local branch=$1 pattern suites name version sha size deb key recorded
+	pattern=$(series_source "$branch" package)
+	suites=$(series_source "$branch" suites)
+	mkdir -p "$WORK/dl" "$WORK/src"
+
+	stage_begin "base ($branch)"
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		clone_user_tree
+		stage_end ok "KERNEL_TREE: $BASE_VERSION"
+		return
+	fi
+	[ -n "$pattern" ] && [ -n "$suites" ] || die "series/$branch/source names no package or suites"
+	# shellcheck disable=SC2086 # suites is a word list
+	apt_setup $suites
+	apt_refresh "$suites"
+	read -r name version sha size < <(resolve_package "$pattern") ||
+		die "no package matching '$pattern' in Debian $suites"
+	[ -n "${name:-}" ] || die "no package matching '$pattern' in Debian $suites"
+	BASE_VERSION="$name $version"
+	deb="$WORK/dl/${name}_${version}_all.deb"
+	fetch_package "$name" "$version" "$sha" "$deb"
+	key=$(echo "${name}_${version}" | tr '~:' '--')
+	BASE_TREE="$WORK/src/$key"
+	[ -d "$BASE_TREE/.git" ] || unpack_package "$deb" "$BASE_TREE"
+
+	recorded=$(sed -n "s/^verified=//p" "$SERIES_ROOT/$branch/base" 2>/dev/null || true)
+	if [ -n "$recorded" ] && [ "$recorded" != "$BASE_VERSION" ]; then
+		stage_end ok "$BASE_VERSION (series last verified on $recorded)"
+	else
+		stage_end ok "$BASE_VERSION ($((size / 1048576)) MiB)"
+	fi
+}
+
+# Records the base a branch was verified on, after a passing run.
+record_verified_base() {
+	local branch=$1
+	[ -z "${KERNEL_TREE:-}" ] || return 0
+	printf '# Written by the harness after a passing run.\nverified=%s\n' "$BASE_VERSION" \
+		>"$SERIES_ROOT/$branch/base"
+}

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Configures, builds and boots a small kernel, and parses its KUnit output.
+
+KERNEL_ARCH=${KERNEL_ARCH:-x86_64}
+BOOT_TIMEOUT=${SKIDGUARD_BOOT_TIMEOUT:-120}
+
+build_dir() { echo "$WORK/build/$(basename "$1")-$KERNEL_ARCH"; }
+
+kmake() {
+	local tree=$1 build=$2
+	shift 2
+	CCACHE_DIR="$WORK/ccache" KBUILD_BUILD_TIMESTAMP='2000-01-01' \
+		KBUILD_BUILD_USER=skidguard KBUILD_BUILD_HOST=skidguard \
+		make -C "$tree" O="$build" ARCH="$KERNEL_ARCH" CC="ccache gcc" HOSTCC="ccache gcc" \
+		-j"$JOBS" "$@"
+}
+
+# tinyconfig plus the fragments; every =y of a fragment must survive.
+configure_kernel() {
+	local tree=$1 build=$2 fragment line missing=()
+	local -a fragments=("$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config")
+	stage_begin "config ($KERNEL_ARCH)"
+	mkdir -p "$build"
+	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 || die "make tinyconfig failed (see $build/config.log)"
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "${fragments[@]}") \
+		>>"$build/config.log" 2>&1 || die "merge_config.sh failed (see $build/config.log)"
+	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 || die "make olddefconfig failed"
+	for fragment in "${fragments[@]}"; do
+		while read -r line; do
+			grep -qx "$line" "$build/.config" || missing+=("${line%=y}")
+		done < <(grep '^CONFIG_.*=y$' "$fragment")
+	done
+	[ ${#missing[@]} -eq 0 ] || die "config dropped ${missing[*]} (unmet dependencies?)"
+	stage_end ok "tinyconfig + $(basename -a "${fragments[@]}" | paste -sd+)"
+}
+
+compile_kernel() {
+	local tree=$1 build=$2 log=$3
+	kmake "$tree" "$build" W=1 "$(kernel_image_target)" >"$log" 2>&1
+}
+
+# W=1 build; warnings in files the series touches fail the stage.
+build_kernel() {
+	local tree=$1 build=$2 files warnings=0
+	stage_begin "build ($KERNEL_ARCH, W=1)"
+	compile_kernel "$tree" "$build" "$build/build.log" ||
+		die "kernel build failed: $(grep -m1 -E 'error:' "$build/build.log" || tail -n 1 "$build/build.log")"
+	files=$(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | paste -sd'|')
+	if [ -n "$files" ]; then
+		warnings=$(grep -cE "($files):[0-9]+:[0-9]+: warning:" "$build/build.log" || true)
+	fi
+	if [ "$warnings" -ne 0 ]; then
+		grep -E "($files):[0-9]+:[0-9]+: warning:" "$build/build.log" | head -n 5 >&2
+		die "$warnings W=1 warning(s) in files the series touches"
+	fi
+	stage_end ok "0 W=1 warnings in touched files"
+}
+
+kernel_image_target() {
+	case "$KERNEL_ARCH" in
+	x86_64) echo bzImage ;;
+	arm64) echo Image ;;
+	esac
+}
+
+kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$(kernel_image_target)"; }
+
+# Boots under TCG (nested KVM hangs here) with a hard timeout; KUnit
+# reboots when done, and -no-reboot turns that into QEMU's exit.
+boot_qemu() {
+	local build=$1 log=$2 rc=0
+	local append="console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.filter_glob=${KUNIT_FILTER:-perf_skid*}"
+	# shellcheck disable=SC2086 # extra QEMU options are a word list
+	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
+		-bios qboot.rom -kernel "$(kernel_image "$build")" -append "$append" \
+		${SKIDGUARD_QEMU_EXTRA:-} </dev/null >"$log" 2>&1 || rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		[ -s "$log" ] || die "QEMU printed nothing before its ${BOOT_TIMEOUT}s timeout"
+		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last line: $(tail -n 1 "$log" | tr -d '\r')"
+	fi
+	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(tail -n 1 "$log" | tr -d '\r')"
+}
+
+boot_kernel() {
+	local build=$1 log=$2
+	stage_begin "boot ($KERNEL_ARCH, TCG)"
+	boot_qemu "$build" "$log"
+	stage_end ok "$(wc -l <"$log") console lines"
+}
+
+# kunit.py parse on a console log. Sets KUNIT_TOTAL, KUNIT_PASSED,
+# KUNIT_FAILED_N, KUNIT_SKIPPED and KUNIT_FAILED (the failed cases).
+kunit_results() {
+	local tree=$1 log=$2 json=$3
+	rm -f "$json"
+	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$log" >"${json%.json}.txt" 2>&1 || true
+	[ -s "$json" ] || die "kunit.py parse produced no results from $log"
+	read -r KUNIT_TOTAL KUNIT_PASSED KUNIT_FAILED_N KUNIT_SKIPPED \
+		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
+	KUNIT_FAILED=$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")
+	[ "$KUNIT_TOTAL" -gt 0 ] || die "kunit.py parse found 0 tests in $log (did the test's Kconfig symbol survive?)"
+}
+
+check_kunit() {
+	local tree=$1 log=$2 json=$3
+	stage_begin "kunit ($KERNEL_ARCH)"
+	kunit_results "$tree" "$log" "$json"
+	[ "$KUNIT_FAILED_N" -eq 0 ] ||
+		die "$KUNIT_FAILED_N of $KUNIT_TOTAL KUnit cases failed: $KUNIT_FAILED"
+	stage_end ok "$KUNIT_PASSED/$KUNIT_TOTAL passed, $KUNIT_SKIPPED skipped"
+}

@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# Shared by every harness script: paths, one-line errors, stage timing and
+# the summary table, clean-up of half-built trees.
+
+SKIDGUARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${SKIDGUARD_WORK:-$SKIDGUARD_ROOT/.work}
+SERIES_ROOT=${SKIDGUARD_SERIES:-$SKIDGUARD_ROOT/series}
+JOBS=${JOBS:-$(nproc)}
+
+SUMMARY_ROWS=()
+STAGE_NAME=
+STAGE_START=
+ERROR_LINE=
+CLEANUP_PATHS=()
+
+now() { date +%s.%N; }
+elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+log() { printf '  %s\n' "$*" >&2; }
+
+# A failure is one line: it is printed last, after the summary.
+die() {
+	ERROR_LINE="skidguard: error: $*"
+	if [ -n "$STAGE_NAME" ]; then
+		SUMMARY_ROWS+=("$STAGE_NAME|FAIL|$(elapsed_since "$STAGE_START")|$*")
+		STAGE_NAME=
+	fi
+	exit 1
+}
+
+# Paths created under a temporary name are removed unless the step that
+# made them renamed them into place: no half-built tree survives a failure.
+cleanup_later() { CLEANUP_PATHS+=("$1"); }
+
+on_exit() {
+	local rc=$? path
+	if [ "$rc" -ne 0 ] && [ -z "$ERROR_LINE" ]; then
+		ERROR_LINE="skidguard: error: unexpected failure (exit $rc) in ${STAGE_NAME:-set-up}; trace it with bash -x $0"
+		[ -z "$STAGE_NAME" ] || SUMMARY_ROWS+=("$STAGE_NAME|FAIL|$(elapsed_since "$STAGE_START")|exit $rc")
+	fi
+	for path in "${CLEANUP_PATHS[@]}"; do
+		[ -e "$path" ] && rm -rf -- "$path"
+	done
+	[ ${#SUMMARY_ROWS[@]} -gt 0 ] && print_summary
+	[ "$rc" -eq 0 ] || printf '%s\n' "$ERROR_LINE" >&2
+	exit "$rc"
+}
+trap on_exit EXIT
+trap 'ERROR_LINE="skidguard: error: interrupted"; exit 130' INT TERM
+
+stage_begin() {
+	STAGE_NAME=$1
+	STAGE_START=$(now)
+	printf '==> %s\n' "$STAGE_NAME" >&2
+}
+
+stage_end() {
+	local result=${1:-ok} detail=${2:-}
+	SUMMARY_ROWS+=("$STAGE_NAME|$result|$(elapsed_since "$STAGE_START")|$detail")
+	STAGE_NAME=
+}
+
+print_summary() {
+	local row stage result secs detail
+	printf '\n%-28s %-6s %8s  %s\n' STAGE RESULT SECONDS DETAIL
+	for row in "${SUMMARY_ROWS[@]}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		printf '%-28s %-6s %8s  %s\n' "$stage" "$result" "$secs" "$detail"
+	done
+}
+
+# Debian suites live in two archives.
+suite_url() {
+	case "$1" in
+	*-security) echo http://deb.debian.org/debian-security ;;
+	*) echo http://deb.debian.org/debian ;;
+	esac
+}
+
+# Reads KEY=VALUE lines of a series folder's `source` file.
+series_source() {
+	local branch=$1 key=$2 file="$SERIES_ROOT/$1/source"
+	[ -f "$file" ] || die "unknown branch '$branch' (no $file; known: $(known_branches))"
+	sed -n "s/^$key=//p" "$file"
+}
+
+known_branches() {
+	local dir names=()
+	for dir in "$SERIES_ROOT"/*/; do
+		[ -f "$dir/series" ] && names+=("$(basename "$dir")")
+	done
+	echo "${names[*]}"
+}
+
+# Patch file names of a series, in order, without comments.
+series_patches() {
+	grep -v '^[[:space:]]*\(#\|$\)' "$SERIES_ROOT/$1/series"
+}

@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# Known-bad variants of the series: each must make the tests fail.
+
+mutants_of() { ls "$SKIDGUARD_ROOT/tests/mutants/$1"/M*.diff 2>/dev/null; }
+
+# One line of a mutant's header: "# What: ..."
+mutant_what() { sed -n 's/^# What: //p' "$1"; }
+
+run_mutant() {
+	local branch=$1 tree=$2 build=$3 mutant=$4 name log
+	name=$(basename "$mutant" .diff)
+	log="$build/console-$name.log"
+	stage_begin "mutant ${name%%-*} ($KERNEL_ARCH)"
+	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
+	if ! compile_kernel "$tree" "$build" "$build/build-$name.log"; then
+		restore_series_head "$tree"
+		die "$name does not build: $(grep -m1 'error:' "$build/build-$name.log")"
+	fi
+	restore_series_head "$tree"
+	boot_qemu "$build" "$log"
+	kunit_results "$tree" "$log" "$build/kunit-$name.json"
+	[ "$KUNIT_FAILED_N" -gt 0 ] ||
+		die "$name ($(mutant_what "$mutant")) survived: all $KUNIT_TOTAL KUnit cases passed"
+	stage_end caught "$(mutant_what "$mutant"): caught by $KUNIT_FAILED"
+}
+
+restore_series_head() { git -C "$1" reset -q --hard; }
