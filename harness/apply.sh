@@ -7,11 +7,10 @@ GIT_ID=(-c user.name=skidguard -c user.email=skidguard@localhost)
 # Puts the tree back on its base and drops the series branch.
 reset_to_base() {
 	local tree=$1 branch=$2
-	git -C "$tree" am --abort >/dev/null 2>&1
+	git -C "$tree" am --abort >/dev/null 2>&1 || true
 	git -C "$tree" checkout -q -f --detach skidguard-base
 	git -C "$tree" clean -q -fdx
-	git -C "$tree" branch -q -D "skidguard/$branch" >/dev/null 2>&1
-	return 0
+	git -C "$tree" branch -q -D "skidguard/$branch" >/dev/null 2>&1 || true
 }
 
 apply_series() {

@@ -149,6 +149,7 @@ clone_user_tree() {
 # Stage: resolve, fetch and unpack the base of branch $1.
 prepare_base() {
 	local branch=$1 pattern suites name version sha size deb key recorded
+	require_branch "$branch"
 	pattern=$(series_source "$branch" package)
 	suites=$(series_source "$branch" suites)
 	mkdir -p "$WORK/dl" "$WORK/src"

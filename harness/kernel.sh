@@ -15,23 +15,56 @@ kmake() {
 		-j"$JOBS" "$@"
 }
 
-# tinyconfig plus the fragments; every =y of a fragment must survive.
-configure_kernel() {
-	local tree=$1 build=$2 fragment line missing=()
-	local -a fragments=("$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config")
-	stage_begin "config ($KERNEL_ARCH)"
+config_fragments() {
+	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config"
+}
+
+# tinyconfig plus the fragments, through merge_config.sh.
+write_config() {
+	local tree=$1 build=$2
 	mkdir -p "$build"
 	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 || die "make tinyconfig failed (see $build/config.log)"
-	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "${fragments[@]}") \
+	# shellcheck disable=SC2046 # a list of fragment paths
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" $(config_fragments)) \
 		>>"$build/config.log" 2>&1 || die "merge_config.sh failed (see $build/config.log)"
 	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 || die "make olddefconfig failed"
-	for fragment in "${fragments[@]}"; do
+}
+
+# Every =y of a fragment must survive: a missing dependency silently
+# drops a symbol, and the tests with it.
+configure_kernel() {
+	local tree=$1 build=$2 fragment line missing=()
+	stage_begin "config ($KERNEL_ARCH)"
+	write_config "$tree" "$build"
+	for fragment in $(config_fragments); do
 		while read -r line; do
 			grep -qx "$line" "$build/.config" || missing+=("${line%=y}")
 		done < <(grep '^CONFIG_.*=y$' "$fragment")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "config dropped ${missing[*]} (unmet dependencies?)"
-	stage_end ok "tinyconfig + $(basename -a "${fragments[@]}" | paste -sd+)"
+	stage_end ok "tinyconfig + $(basename -a $(config_fragments) | paste -sd+)"
+}
+
+# Each patch but the last must build on its own (bisectability): the
+# folders whose C files it touches are compiled with that commit's own
+# config. A build folder of its own keeps the main one incremental.
+bisect_build() {
+	local tree=$1 build=$2 branch=$3 commit dirs n=0
+	build="$build-bisect"
+	stage_begin "each patch builds ($KERNEL_ARCH)"
+	for commit in $(git -C "$tree" rev-list --reverse "skidguard-base..skidguard/$branch^"); do
+		dirs=$(git -C "$tree" diff --name-only "skidguard-base" "$commit" -- '*.c' | xargs -r -n1 dirname | sort -u | sed 's|$|/|')
+		git -C "$tree" checkout -q "$commit"
+		write_config "$tree" "$build"
+		# shellcheck disable=SC2086 # a list of folders
+		if ! kmake "$tree" "$build" W=1 $dirs >"$build/build.log" 2>&1; then
+			git -C "$tree" checkout -q "skidguard/$branch"
+			die "$(git -C "$tree" log -1 --format=%s "$commit") does not build on its own: $(grep -m1 'error:' "$build/build.log")"
+		fi
+		n=$((n + 1))
+	done
+	git -C "$tree" checkout -q "skidguard/$branch"
+	stage_end ok "$n of $((n + 1)) patches built without the ones after them"
 }
 
 compile_kernel() {
@@ -73,12 +106,12 @@ boot_qemu() {
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
 	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
 		-bios qboot.rom -kernel "$(kernel_image "$build")" -append "$append" \
-		${SKIDGUARD_QEMU_EXTRA:-} </dev/null >"$log" 2>&1 || rc=$?
+		${SKIDGUARD_QEMU_EXTRA:-} </dev/null >"$log" 2>"$log.qemu" || rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		[ -s "$log" ] || die "QEMU printed nothing before its ${BOOT_TIMEOUT}s timeout"
-		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last line: $(tail -n 1 "$log" | tr -d '\r')"
+		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	fi
-	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(tail -n 1 "$log" | tr -d '\r')"
+	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(tail -n 1 "$log.qemu")"
 }
 
 boot_kernel() {

@@ -24,7 +24,7 @@ def main():
         failed = sum(s not in ("PASS", "SKIP") for s in statuses)
         print(len(statuses), statuses.count("PASS"), failed, statuses.count("SKIP"))
     elif what == "failed":
-        print(",".join(name for name, status in results if status not in ("PASS", "SKIP")))
+        print(", ".join(name for name, status in results if status not in ("PASS", "SKIP")))
     else:
         sys.exit(f"unknown request {what}")
 

@@ -60,13 +60,18 @@ stage_end() {
 	STAGE_NAME=
 }
 
+RUN_START=$(now)
+
 print_summary() {
-	local row stage result secs detail
-	printf '\n%-28s %-6s %8s  %s\n' STAGE RESULT SECONDS DETAIL
+	local row stage result secs detail good=0 bad=0
+	printf '\n%-32s %-6s %8s  %s\n' STAGE RESULT SECONDS DETAIL
 	for row in "${SUMMARY_ROWS[@]}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
-		printf '%-28s %-6s %8s  %s\n' "$stage" "$result" "$secs" "$detail"
+		printf '%-32s %-6s %8s  %s\n' "$stage" "$result" "$secs" "$detail"
+		if [ "$result" = FAIL ]; then bad=$((bad + 1)); else good=$((good + 1)); fi
 	done
+	printf '%-32s %-6s %8s\n' total "" "$(elapsed_since "$RUN_START")"
+	printf 'stages: %d passed, %d failed\n' "$good" "$bad"
 }
 
 # Debian suites live in two archives.
@@ -77,12 +82,13 @@ suite_url() {
 	esac
 }
 
-# Reads KEY=VALUE lines of a series folder's `source` file.
-series_source() {
-	local branch=$1 key=$2 file="$SERIES_ROOT/$1/source"
-	[ -f "$file" ] || die "unknown branch '$branch' (no $file; known: $(known_branches))"
-	sed -n "s/^$key=//p" "$file"
+require_branch() {
+	[ -f "$SERIES_ROOT/$1/series" ] && [ -f "$SERIES_ROOT/$1/source" ] ||
+		die "unknown branch '$1' (known: $(known_branches))"
 }
+
+# Reads KEY=VALUE lines of a series folder's `source` file.
+series_source() { sed -n "s/^$2=//p" "$SERIES_ROOT/$1/source"; }
 
 known_branches() {
 	local dir names=()

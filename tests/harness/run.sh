@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The harness's own tests: bad input must end in one clear error line, a
+# non-zero exit, and no half-built tree. They reuse the cached base tree
+# and build of the mainline series (made by `make` if missing).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${SKIDGUARD_WORK:-$ROOT/.work}
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+passed=0
+failed=0
+
+pass() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+
+# expect_error NAME PATTERN CMD...: CMD must exit non-zero with exactly
+# one error line, the last one, matching PATTERN.
+expect_error() {
+	local name=$1 pattern=$2 out rc errors
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	errors=$(grep -c '^skidguard: error:' <<<"$out")
+	if [ "$rc" -eq 0 ]; then
+		fail "$name" "exit 0"
+	elif [ "$errors" -ne 1 ]; then
+		fail "$name" "$errors error lines"
+	elif ! tail -n 1 <<<"$out" | grep -qE "^skidguard: error: .*$pattern"; then
+		fail "$name" "last line: $(tail -n 1 <<<"$out")"
+	else
+		echo "  $(tail -n 1 <<<"$out")"
+		return 0
+	fi
+	printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /'
+	return 1
+}
+
+no_leftovers() {
+	local left
+	left=$(find "$WORK" -maxdepth 3 \( -name '*.tmp.*' -o -name '.fetch.*' -o -name '.regen.*' \) 2>/dev/null)
+	[ -z "$left" ] || { fail "$1" "left behind: $left"; return 1; }
+}
+
+# A series folder of its own, so the mainline branch is never touched.
+make_branch() {
+	local name=$1
+	mkdir -p "$SCRATCH/series/$name"
+	cp "$ROOT/series/mainline/"* "$SCRATCH/series/$name/"
+}
+
+"$ROOT/harness/skidguard" tree mainline >/dev/null 2>&1 || { echo "not ok - set-up: cannot materialize mainline"; exit 1; }
+
+expect_error "unknown branch" "unknown branch 'no-such-branch'" \
+	"$ROOT/harness/skidguard" main no-such-branch && pass "unknown branch"
+
+make_branch nopkg
+printf 'package=linux-source-0.1\nsuites=sid\n' >"$SCRATCH/series/nopkg/source"
+expect_error "missing package" "no package matching 'linux-source-0.1'" \
+	env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main nopkg &&
+	no_leftovers "missing package" && pass "missing package"
+
+make_branch broken
+first=$(grep -v '^#' "$SCRATCH/series/broken/series" | head -n 1)
+# A context line that the base does not have: the hunk cannot apply.
+sed -i 's/^ \(\tif (\*perf_event_fasync(event) && event->pending_kill\)) {$/ \1 \&\& upstream_moved_on) {/' \
+	"$SCRATCH/series/broken/$first"
+tree=$(ls -d "$WORK"/src/linux-source-*/ | head -n 1)
+if expect_error "patch that does not apply" "does not apply" \
+	env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main broken; then
+	if git -C "$tree" rev-parse -q --verify skidguard/broken >/dev/null; then
+		fail "patch that does not apply" "half-applied branch skidguard/broken left in $tree"
+	elif [ -n "$(git -C "$tree" status --porcelain)" ]; then
+		fail "patch that does not apply" "$tree is not clean"
+	else
+		no_leftovers "patch that does not apply" && pass "patch that does not apply"
+	fi
+fi
+
+# QEMU frozen before its first instruction (-S) prints nothing.
+expect_error "QEMU hang" "QEMU printed nothing before its 5s timeout" \
+	env SKIDGUARD_BOOT_TIMEOUT=5 SKIDGUARD_QEMU_EXTRA=-S "$ROOT/harness/skidguard" main mainline &&
+	pass "QEMU hang"
+
+# Downloads and unpacking, through the harness's own functions.
+fetch_case() {
+	(
+		SKIDGUARD_WORK=$SCRATCH/work
+		. "$ROOT/harness/lib.sh"
+		. "$ROOT/harness/base.sh"
+		mkdir -p "$WORK/dl"
+		apt_setup sid
+		apt_refresh sid
+		"$@"
+	)
+}
+deb=$(ls "$WORK"/dl/linux-source-*.deb | head -n 1)
+head -c 1048576 "$deb" >"$SCRATCH/truncated.deb"
+expect_error "truncated archive" "archive is damaged" \
+	fetch_case unpack_package "$SCRATCH/truncated.deb" "$SCRATCH/work/src/truncated" &&
+	if [ -e "$SCRATCH/work/src/truncated" ] || ls -d "$SCRATCH"/work/src/truncated.tmp.* >/dev/null 2>&1; then
+		fail "truncated archive" "half-unpacked tree left behind"
+	else
+		pass "truncated archive"
+	fi
+
+# A download whose checksum does not match what the index promises.
+read -r pkg version sha _ < <(fetch_case resolve_package 'linux-source-*' 2>/dev/null)
+expect_error "truncated download" "truncated or corrupt" \
+	fetch_case fetch_package "$pkg" "$version" "0000$sha" "$SCRATCH/work/dl/x.deb" &&
+	if ls "$SCRATCH"/work/dl/* >/dev/null 2>&1; then
+		fail "truncated download" "partial download left behind"
+	else
+		pass "truncated download"
+	fi
+
+echo "harness: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
