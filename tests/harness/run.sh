@@ -113,5 +113,15 @@ expect_error "truncated download" "truncated or corrupt" \
 		pass "truncated download"
 	fi
 
+# Not root: the missing packages are named in one apt-get line, nothing installed.
+if dpkg-query -W -f='${db:Status-Status}' hello 2>/dev/null | grep -qx installed; then
+	echo "ok - not root, missing package # SKIP package hello is installed"
+else
+	expect_error "not root, missing package" "run: sudo apt-get install -y hello$" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+		". '$ROOT/harness/lib.sh'; . '$ROOT/harness/deps.sh'; ensure_packages make hello" &&
+		pass "not root, missing package"
+fi
+
 echo "harness: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
