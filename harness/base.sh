@@ -139,7 +139,7 @@ clone_user_tree() {
 		git clone -q --shared --no-checkout "$KERNEL_TREE" "$tmp" ||
 			die "cannot clone KERNEL_TREE=$KERNEL_TREE"
 		git -C "$tmp" -c advice.detachedHead=false checkout -q "$sha"
-		git -C "$tmp" tag skidguard-base
+		git -C "$tmp" tag -f skidguard-base >/dev/null
 		mv "$tmp" "$dest"
 	fi
 	BASE_TREE=$dest

@@ -19,9 +19,10 @@ run_mutant() {
 	restore_series_head "$tree"
 	boot_qemu "$build" "$log"
 	kunit_results "$tree" "$log" "$build/kunit-$name.json"
-	[ "$KUNIT_FAILED_N" -gt 0 ] ||
-		die "$name ($(mutant_what "$mutant")) survived: all $KUNIT_TOTAL KUnit cases passed"
-	stage_end caught "$(mutant_what "$mutant"): caught by $KUNIT_FAILED"
+	kselftest_results "$tree" "$log" "$build/kselftest-$name.json"
+	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] ||
+		die "$name ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases and $KSFT_TOTAL kselftests passed"
+	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}; kselftest: ${KSFT_FAILED:-none}${KSFT_FIGURES:+ ($KSFT_FIGURES)}"
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }
