@@ -4,9 +4,9 @@
 
 B ?=
 HARNESS := harness/skidguard
-export KERNEL_TREE KERNEL_REV JOBS SKIDGUARD_WORK
+export KERNEL_TREE KERNEL_REV JOBS SKIDGUARD_WORK HWTEST_BIN HWTEST_PERF_SCRIPT
 
-.PHONY: all check tree regen clean
+.PHONY: all check tree regen hwtest clean
 
 all:
 	@$(HARNESS) main $(B)
@@ -20,6 +20,9 @@ tree:
 
 regen:
 	@$(HARNESS) regen $(B)
+
+hwtest:
+	@$(HARNESS) hwtest
 
 clean:
 	rm -rf .work
