@@ -122,20 +122,26 @@ boot_kernel() {
 	stage_end ok "$(wc -l <"$log") console lines"
 }
 
-# kunit.py parse on a console log. Sets KUNIT_TOTAL, KUNIT_PASSED,
-# KUNIT_FAILED_N, KUNIT_SKIPPED and KUNIT_FAILED (the failed cases).
+# kunit.py parse on a KTAP or TAP file. Sets <PREFIX>_TOTAL, _PASSED,
+# _FAILED_N, _SKIPPED and _FAILED (the failed cases, comma-separated).
+parse_ktap() {
+	local tree=$1 input=$2 json=$3 prefix=$4 what=$5 total
+	rm -f "$json"
+	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$input" \
+		>"${json%.json}.txt" 2>&1 || true
+	[ -s "$json" ] || die "kunit.py parse read no $what results from $input"
+	read -r "${prefix}_TOTAL" "${prefix}_PASSED" "${prefix}_FAILED_N" "${prefix}_SKIPPED" \
+		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
+	printf -v "${prefix}_FAILED" '%s' "$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")"
+	total="${prefix}_TOTAL"
+	[ "${!total}" -gt 0 ] || die "kunit.py parse found 0 $what in $input"
+}
+
+# KUnit's part of a console log: what comes before the kselftests.
 kunit_results() {
 	local tree=$1 log=$2 json=$3
-	rm -f "$json"
-	# The kselftest TAP that follows is parsed on its own.
 	sed '/^skidguard: kselftest begin/,$d' "$log" >"${json%.json}.log"
-	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "${json%.json}.log" \
-		>"${json%.json}.txt" 2>&1 || true
-	[ -s "$json" ] || die "kunit.py parse produced no results from $log"
-	read -r KUNIT_TOTAL KUNIT_PASSED KUNIT_FAILED_N KUNIT_SKIPPED \
-		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
-	KUNIT_FAILED=$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")
-	[ "$KUNIT_TOTAL" -gt 0 ] || die "kunit.py parse found 0 tests in $log (did the test's Kconfig symbol survive?)"
+	parse_ktap "$tree" "${json%.json}.log" "$json" KUNIT "KUnit tests (did the test's Kconfig symbol survive?)"
 }
 
 check_kunit() {

@@ -41,15 +41,8 @@ kselftest_results() {
 	grep -q '^skidguard: kselftest end' "$log" ||
 		die "the kselftests did not finish in QEMU; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	kselftest_section "$log" >"${json%.json}.tap"
-	rm -f "$json"
-	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "${json%.json}.tap" \
-		>"${json%.json}.txt" 2>&1 || true
-	[ -s "$json" ] || die "kunit.py parse read no kselftest results from $log"
-	read -r KSFT_TOTAL KSFT_PASSED KSFT_FAILED_N KSFT_SKIPPED \
-		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
-	KSFT_FAILED=$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")
+	parse_ktap "$tree" "${json%.json}.tap" "$json" KSFT kselftests
 	KSFT_FIGURES=$(sed -n 's/^# # figures: //p' "${json%.json}.tap" | paste -sd' ')
-	[ "$KSFT_TOTAL" -gt 0 ] || die "kunit.py parse found 0 kselftests in $log"
 }
 
 check_kselftest() {
