@@ -8,10 +8,11 @@
 APT_DIR=
 APT_OPTS=()
 
-# A private apt state per suite set: the host's sources stay untouched.
+# A private apt state per suite set (and APT_ARCH, when set, for another
+# architecture's packages): the host's sources stay untouched.
 apt_setup() {
 	local suite
-	APT_DIR="$WORK/apt/$(echo "$*" | tr ' ' '+')"
+	APT_DIR="$WORK/apt/$(echo "$*" "${APT_ARCH:-}" | tr ' ' '+')"
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
 	: >"$APT_DIR/sources.list.tmp"
 	for suite in "$@"; do
@@ -25,6 +26,7 @@ apt_setup() {
 		-o "Dir::Cache=$APT_DIR/cache"
 		-o Acquire::Languages=none
 		-o APT::Sandbox::User=root)
+	[ -z "${APT_ARCH:-}" ] || APT_OPTS+=(-o "APT::Architecture=$APT_ARCH" -o "APT::Architectures=$APT_ARCH")
 }
 
 # Refreshes the indexes; on a network failure, falls back to the last ones.
@@ -188,4 +190,29 @@ record_verified_base() {
 	[ -z "${KERNEL_TREE:-}" ] || return 0
 	printf '# Written by the harness after a passing run.\nverified=%s\n' "$BASE_VERSION" \
 		>"$SERIES_ROOT/$branch/base"
+}
+
+# busybox-static for the initramfs: the host's on x86_64, Debian's arm64
+# package (fetched and unpacked once) on arm64. Sets BUSYBOX.
+fetch_busybox() {
+	local arch=$1 dir version sha size deb tmp
+	if [ "$arch" = x86_64 ]; then
+		BUSYBOX=/bin/busybox
+		return
+	fi
+	dir="$WORK/busybox-$arch"
+	if [ ! -x "$dir/bin/busybox" ]; then
+		APT_ARCH=$arch apt_setup bookworm
+		apt_refresh bookworm
+		read -r version sha size < <(newest_version_of busybox-static) ||
+			die "no busybox-static for $arch in Debian bookworm"
+		mkdir -p "$WORK/dl"
+		deb="$WORK/dl/busybox-static_${version}_$arch.deb"
+		fetch_package busybox-static "$version" "$sha" "$deb"
+		tmp="$dir.tmp.$$"
+		cleanup_later "$tmp"
+		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $(basename "$deb")"
+		mv "$tmp" "$dir"
+	fi
+	BUSYBOX="$dir/bin/busybox"
 }

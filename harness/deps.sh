@@ -2,8 +2,9 @@
 # Debian packages the harness needs: installed when run as root, otherwise
 # the one apt-get line to run is printed.
 
-HOST_PACKAGES=(bc bison busybox-static ccache cpio flex gcc git libelf-dev libssl-dev make
-	perl python3 python3-ply qemu-system-x86 xz-utils)
+# Per-architecture packages (QEMU, cross compiler) are in arch_settings().
+HOST_PACKAGES=(bc bison ccache cpio flex gcc git libelf-dev libssl-dev make perl python3
+	python3-ply xz-utils)
 
 ensure_packages() {
 	local pkg missing=()

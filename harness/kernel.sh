@@ -4,6 +4,30 @@
 KERNEL_ARCH=${KERNEL_ARCH:-x86_64}
 BOOT_TIMEOUT=${SKIDGUARD_BOOT_TIMEOUT:-120}
 
+# Per architecture: cross compiler, kernel image, QEMU machine, console
+# and Debian packages. Both boot under TCG: nested KVM hangs here.
+arch_settings() {
+	KERNEL_ARCH=$1
+	case "$KERNEL_ARCH" in
+	x86_64)
+		CROSS_COMPILE=
+		KERNEL_IMAGE_TARGET=bzImage
+		QEMU=(qemu-system-x86_64 -accel tcg -bios qboot.rom)
+		CONSOLE=ttyS0
+		ARCH_PACKAGES=(qemu-system-x86 busybox-static)
+		;;
+	arm64)
+		CROSS_COMPILE=aarch64-linux-gnu-
+		KERNEL_IMAGE_TARGET=Image
+		QEMU=(qemu-system-aarch64 -accel tcg -M virt -cpu max)
+		CONSOLE=ttyAMA0
+		ARCH_PACKAGES=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+		;;
+	*) die "unsupported architecture '$KERNEL_ARCH' (x86_64 or arm64)" ;;
+	esac
+}
+arch_settings "$KERNEL_ARCH"
+
 build_dir() { echo "$WORK/build/$(basename "$1")-$KERNEL_ARCH"; }
 
 kmake() {
@@ -11,8 +35,8 @@ kmake() {
 	shift 2
 	CCACHE_DIR="$WORK/ccache" KBUILD_BUILD_TIMESTAMP='2000-01-01' \
 		KBUILD_BUILD_USER=skidguard KBUILD_BUILD_HOST=skidguard \
-		make -C "$tree" O="$build" ARCH="$KERNEL_ARCH" CC="ccache gcc" HOSTCC="ccache gcc" \
-		-j"$JOBS" "$@"
+		make -C "$tree" O="$build" ARCH="$KERNEL_ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
 }
 
 config_fragments() {
@@ -69,7 +93,7 @@ bisect_build() {
 
 compile_kernel() {
 	local tree=$1 build=$2 log=$3
-	kmake "$tree" "$build" W=1 "$(kernel_image_target)" >"$log" 2>&1
+	kmake "$tree" "$build" W=1 "$KERNEL_IMAGE_TARGET" >"$log" 2>&1
 }
 
 # W=1 build; warnings in files the series touches fail the stage.
@@ -89,24 +113,17 @@ build_kernel() {
 	stage_end ok "0 W=1 warnings in touched files"
 }
 
-kernel_image_target() {
-	case "$KERNEL_ARCH" in
-	x86_64) echo bzImage ;;
-	arm64) echo Image ;;
-	esac
-}
-
-kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$(kernel_image_target)"; }
+kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$KERNEL_IMAGE_TARGET"; }
 
 # Boots under TCG (nested KVM hangs here) with a hard timeout. KUnit runs
 # during boot, the initramfs's /init runs the kselftests and reboots, and
 # -no-reboot turns that into QEMU's exit.
 boot_qemu() {
 	local build=$1 log=$2 rc=0
-	local append="console=ttyS0 panic=-1 kunit.filter_glob=${KUNIT_FILTER:-perf_skid*}"
+	local append="console=$CONSOLE panic=-1 kunit.filter_glob=${KUNIT_FILTER:-perf_skid*}"
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
-	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
-		-bios qboot.rom -kernel "$(kernel_image "$build")" -initrd "$build/initramfs.cpio" \
+	timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -m 512 -smp 1 -nographic -no-reboot \
+		-kernel "$(kernel_image "$build")" -initrd "$build/initramfs.cpio" \
 		-append "$append" ${SKIDGUARD_QEMU_EXTRA:-} </dev/null >"$log" 2>"$log.qemu" || rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		[ -s "$log" ] || die "QEMU printed nothing before its ${BOOT_TIMEOUT}s timeout"
@@ -117,7 +134,7 @@ boot_qemu() {
 
 boot_kernel() {
 	local build=$1 log=$2
-	stage_begin "boot ($KERNEL_ARCH, TCG)"
+	stage_begin "boot ($KERNEL_ARCH, QEMU TCG)"
 	boot_qemu "$build" "$log"
 	stage_end ok "$(wc -l <"$log") console lines"
 }

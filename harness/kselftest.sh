@@ -3,24 +3,41 @@
 # own install target into a busybox initramfs that the QEMU boot runs.
 
 KSELFTEST_TARGETS=${KSELFTEST_TARGETS:-perf_events}
-# Installed but not run: upstream tests that fail, rather than skip,
-# where x86 QEMU offers no hardware PMU.
-KSELFTEST_NOT_RUN=(perf_events:remove_on_exec)
-KSELFTEST_NOT_RUN_WHY="needs a hardware PMU, and fails rather than skips without one"
+# Installed but not run on an architecture's QEMU machine: upstream tests
+# that fail there for reasons outside this series, rather than skip.
+declare -A KSELFTEST_NOT_RUN=(
+	[x86_64]="perf_events:remove_on_exec"
+	[arm64]="perf_events:remove_on_exec perf_events:sigtrap_threads"
+)
+declare -A KSELFTEST_NOT_RUN_WHY=(
+	[perf_events:remove_on_exec]="counts hardware instructions, which neither QEMU PMU offers"
+	[perf_events:sigtrap_threads]="its watchpoint cases time out under arm64 TCG"
+)
 
-# Stage: headers, selftests, initramfs. Sets INITRAMFS.
+kselftests_not_run() {
+	local test
+	for test in ${KSELFTEST_NOT_RUN[$KERNEL_ARCH]:-}; do
+		printf '%s (%s); ' "${test#*:}" "${KSELFTEST_NOT_RUN_WHY[$test]}"
+	done
+}
+
+# Stage: headers, selftests, busybox, initramfs. Sets INITRAMFS.
 build_initramfs() {
-	local tree=$1 build=$2 root="$build/initramfs.d" log="$build/kselftest-build.log"
+	local tree=$1 build=$2
+	local root="$build/initramfs.d" log="$build/kselftest-build.log"
 	stage_begin "kselftest build ($KERNEL_ARCH)"
 	kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed (see $log)"
 	rm -rf "$build/kselftest_install" "$root"
-	make -C "$tree/tools/testing/selftests" O="$build" ARCH="$KERNEL_ARCH" CC="gcc -static" \
+	make -C "$tree/tools/testing/selftests" O="$build" ARCH="$KERNEL_ARCH" \
+		CROSS_COMPILE="$CROSS_COMPILE" CC="${CROSS_COMPILE}gcc -static" \
 		TARGETS="$KSELFTEST_TARGETS" KSFT_INSTALL_PATH="$build/kselftest_install" install \
 		>>"$log" 2>&1 || die "kselftest build failed: $(grep -m1 'error' "$log")"
+	fetch_busybox "$KERNEL_ARCH"
 	mkdir -p "$root/bin"
-	grep -vxF -f <(printf '%s\n' "${KSELFTEST_NOT_RUN[@]}") "$build/kselftest_install/kselftest-list.txt" |
-		sed 's/^/-t /' >"$root/kselftest-selection"
-	cp /bin/busybox "$root/bin/busybox"
+	# shellcheck disable=SC2086 # a word list
+	grep -vxF -f <(printf '%s\n' ${KSELFTEST_NOT_RUN[$KERNEL_ARCH]:-}) \
+		"$build/kselftest_install/kselftest-list.txt" | sed 's/^/-t /' >"$root/kselftest-selection"
+	cp "$BUSYBOX" "$root/bin/busybox"
 	install -m 755 "$SKIDGUARD_ROOT/harness/initramfs-init" "$root/init"
 	cp -a "$build/kselftest_install" "$root/kselftest"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$build/initramfs.cpio" ||
@@ -42,7 +59,11 @@ kselftest_results() {
 		die "the kselftests did not finish in QEMU; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	kselftest_section "$log" >"${json%.json}.tap"
 	parse_ktap "$tree" "${json%.json}.tap" "$json" KSFT kselftests
-	KSFT_FIGURES=$(sed -n 's/^# # figures: //p' "${json%.json}.tap" | paste -sd' ')
+	# "figures: <test> a=1 b=2" lines, joined per test.
+	KSFT_FIGURES=$(sed -n 's/^# # figures: //p' "${json%.json}.tap" | awk '
+		!($1 in line) { order[n++] = $1; line[$1] = $1 ":" }
+		{ for (i = 2; i <= NF; i++) line[$1] = line[$1] " " $i }
+		END { for (i = 0; i < n; i++) printf "%s%s", (i ? "; " : ""), line[order[i]] }')
 }
 
 check_kselftest() {
@@ -50,5 +71,5 @@ check_kselftest() {
 	stage_begin "kselftest ($KERNEL_ARCH)"
 	kselftest_results "$tree" "$log" "$json"
 	[ "$KSFT_FAILED_N" -eq 0 ] || die "$KSFT_FAILED_N of $KSFT_TOTAL kselftests failed: $KSFT_FAILED"
-	stage_end ok "$KSFT_PASSED/$KSFT_TOTAL passed, $KSFT_SKIPPED skipped; not run: ${KSELFTEST_NOT_RUN[*]} ($KSELFTEST_NOT_RUN_WHY); skid_signal: $KSFT_FIGURES"
+	stage_end ok "$KSFT_PASSED/$KSFT_TOTAL passed, $KSFT_SKIPPED skipped; $KSFT_FIGURES; not run: $(kselftests_not_run | sed 's/; $//')"
 }

@@ -74,6 +74,32 @@ print_summary() {
 	printf 'stages: %d passed, %d failed\n' "$good" "$bad"
 }
 
+# Rows of stages that ran on several architectures, one column each:
+# "kunit (x86_64)" and "kunit (arm64)" become one row "kunit".
+print_side_by_side() {
+	local row stage result secs detail name arch re='^(.*) \((x86_64|arm64)(,[^)]*)?\)$'
+	local -A cell=()
+	local -a names=() arches=()
+	for row in "${SUMMARY_ROWS[@]}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		[[ $stage =~ $re ]] || continue
+		name=${BASH_REMATCH[1]}
+		arch=${BASH_REMATCH[2]}
+		[[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
+		[[ " ${arches[*]} " == *" $arch "* ]] || arches+=("$arch")
+		cell[$name/$arch]="$result ${secs}s"
+	done
+	[ ${#arches[@]} -gt 1 ] || return 0
+	printf '\n%-28s' "SIDE BY SIDE"
+	for arch in "${arches[@]}"; do printf ' %-16s' "$arch"; done
+	printf '\n'
+	for name in "${names[@]}"; do
+		printf '%-28s' "$name"
+		for arch in "${arches[@]}"; do printf ' %-16s' "${cell[$name/$arch]:--}"; done
+		printf '\n'
+	done
+}
+
 # Debian suites live in two archives.
 suite_url() {
 	case "$1" in
