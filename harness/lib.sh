@@ -74,28 +74,42 @@ print_summary() {
 	printf 'stages: %d passed, %d failed\n' "$good" "$bad"
 }
 
-# Rows of stages that ran on several architectures, one column each:
-# "kunit (x86_64)" and "kunit (arm64)" become one row "kunit".
+# The side-by-side table: cells by "row/arch", rows and columns in the
+# order they first appear.
+declare -A SIDE_CELLS=() SIDE_SEEN=()
+SIDE_ROWS=()
+SIDE_ARCHES=()
+FIGURE_CELLS=()
+
+side_cell() {
+	local name=$1 arch=$2
+	[ -n "${SIDE_SEEN[row:$name]:-}" ] || { SIDE_ROWS+=("$name"); SIDE_SEEN[row:$name]=1; }
+	[ -n "${SIDE_SEEN[arch:$arch]:-}" ] || { SIDE_ARCHES+=("$arch"); SIDE_SEEN[arch:$arch]=1; }
+	SIDE_CELLS[$name/$arch]=$3
+}
+
+# Figures a stage wants in the table, below the stages: ROW|ARCH|TEXT.
+side_figure() { FIGURE_CELLS+=("$1|$2|$3"); }
+
+# Stages that ran on several architectures, one column each: "kunit
+# (x86_64)" and "kunit (arm64)" become one row "kunit".
 print_side_by_side() {
 	local row stage result secs detail name arch re='^(.*) \((x86_64|arm64)(,[^)]*)?\)$'
-	local -A cell=()
-	local -a names=() arches=()
 	for row in "${SUMMARY_ROWS[@]}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
-		[[ $stage =~ $re ]] || continue
-		name=${BASH_REMATCH[1]}
-		arch=${BASH_REMATCH[2]}
-		[[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
-		[[ " ${arches[*]} " == *" $arch "* ]] || arches+=("$arch")
-		cell[$name/$arch]="$result ${secs}s"
+		[[ $stage =~ $re ]] && side_cell "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "$result ${secs}s"
 	done
-	[ ${#arches[@]} -gt 1 ] || return 0
+	for row in "${FIGURE_CELLS[@]}"; do
+		IFS='|' read -r name arch detail <<<"$row"
+		side_cell "$name" "$arch" "$detail"
+	done
+	[ ${#SIDE_ARCHES[@]} -gt 1 ] || return 0
 	printf '\n%-28s' "SIDE BY SIDE"
-	for arch in "${arches[@]}"; do printf ' %-16s' "$arch"; done
+	for arch in "${SIDE_ARCHES[@]}"; do printf ' %-44s' "$arch"; done
 	printf '\n'
-	for name in "${names[@]}"; do
+	for name in "${SIDE_ROWS[@]}"; do
 		printf '%-28s' "$name"
-		for arch in "${arches[@]}"; do printf ' %-16s' "${cell[$name/$arch]:--}"; done
+		for arch in "${SIDE_ARCHES[@]}"; do printf ' %-44s' "${SIDE_CELLS[$name/$arch]:--}"; done
 		printf '\n'
 	done
 }
