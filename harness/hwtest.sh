@@ -19,8 +19,8 @@ build_hwtest() {
 	stage_end ok "static skid_signal, also in $WORK/hwtest for other machines"
 }
 
-# "figures: a=1 b=2" lines of the hardware case, as shell assignments.
-hwtest_figure() { sed -n "s/.*figures: .*\\b$1=\\([0-9.]*\\).*/\\1/p" "$2" | head -n 1; }
+# One value of the hardware case's "figures: hw_counter a=1 b=2" lines.
+hwtest_figure() { sed -n "s/.*figures: hw_counter .*\\b$1=\\([0-9.]*\\).*/\\1/p" "$2" | head -n 1; }
 
 # Runs the selftest's hardware case against the running kernel. Exit 0 when
 # the kernel passes or the machine has no usable PMU (a skip), 1 otherwise.
@@ -36,7 +36,7 @@ run_hwtest() {
 		printf 'hwtest: SKIP: %s\n' "$reason"
 		return 0
 	fi
-	grep -q 'figures: overflows=' "$out" || die "skid_signal printed no figures (exit $rc); see $out"
+	grep -q 'figures: hw_counter overflows=' "$out" || die "skid_signal printed no figures (exit $rc); see $out"
 	for figure in overflows signals lost_signals worst_skid skid_bound kernel_share bad_samples skipped_as_lost; do
 		printf -v "HW_${figure^^}" '%s' "$(hwtest_figure "$figure" "$out")"
 	done

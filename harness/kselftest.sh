@@ -21,7 +21,7 @@ kselftests_not_run() {
 	done
 }
 
-# Stage: headers, selftests, busybox, initramfs. Sets INITRAMFS.
+# Stage: headers, selftests, busybox, and <build>/initramfs.cpio.
 build_initramfs() {
 	local tree=$1 build=$2
 	local root="$build/initramfs.d" log="$build/kselftest-build.log"
@@ -42,8 +42,7 @@ build_initramfs() {
 	cp -a "$build/kselftest_install" "$root/kselftest"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$build/initramfs.cpio" ||
 		die "cannot pack the initramfs"
-	INITRAMFS="$build/initramfs.cpio"
-	stage_end ok "$(grep -c . "$root/kselftest-selection") tests to run, $(du -k "$INITRAMFS" | cut -f1) KiB initramfs"
+	stage_end ok "$(grep -c . "$root/kselftest-selection") tests to run, $(du -k "$build/initramfs.cpio" | cut -f1) KiB initramfs"
 }
 
 # The kselftest part of a console log, between the init script's markers.

@@ -123,5 +123,38 @@ else
 		pass "not root, missing package"
 fi
 
+# make hwtest's verdict, from stand-ins that print what skid_signal's
+# hw_counter case prints (figures as on QEMU's arm64 PMU, patched and M1).
+hwtest_stand_in() {
+	local name=$1 lost=$2 rc=$3
+	cat >"$SCRATCH/$name" <<-EOF
+	#!/bin/sh
+	echo '# # counter: generic cycles, period 200000'
+	echo '# # figures: hw_counter overflows=10001 signals=$((10001 - lost)) lost_signals=$lost'
+	echo '# # figures: hw_counter worst_skid=440 skid_bound=0 late_signals=0'
+	echo '# # figures: hw_counter kernel_share=1.1% bad_samples=0 skipped_as_lost=106'
+	echo '$([ "$rc" -eq 0 ] && echo ok || echo not ok) 1 global.hw_counter'
+	exit $rc
+	EOF
+	chmod +x "$SCRATCH/$name"
+}
+hwtest_stand_in hw-pass 0 0
+out=$(SKIDGUARD_WORK=$SCRATCH/work HWTEST_BIN=$SCRATCH/hw-pass "$ROOT/harness/skidguard" hwtest 2>/dev/null)
+if [ $? -eq 0 ] && grep -q '^hwtest: PASS: ' <<<"$out" &&
+	grep -q '^hwtest: overflows 10001, signals 10001, lost 0,' <<<"$out"; then
+	pass "hwtest verdict, kernel that passes"
+else
+	fail "hwtest verdict, kernel that passes" "$(tail -n 1 <<<"$out")"
+fi
+hwtest_stand_in hw-lost 245 1
+expect_error "hwtest verdict, kernel that loses signals" "failed the skid tests" \
+	env SKIDGUARD_WORK="$SCRATCH/work" HWTEST_BIN="$SCRATCH/hw-lost" "$ROOT/harness/skidguard" hwtest &&
+	if SKIDGUARD_WORK=$SCRATCH/work HWTEST_BIN=$SCRATCH/hw-lost "$ROOT/harness/skidguard" hwtest 2>/dev/null |
+		grep -q '^hwtest: FAIL: .*loses overflow signals'; then
+		pass "hwtest verdict, kernel that loses signals"
+	else
+		fail "hwtest verdict, kernel that loses signals" "no FAIL verdict naming lost signals"
+	fi
+
 echo "harness: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
