@@ -148,6 +148,9 @@ clone_user_tree() {
 	BASE_VERSION="$(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
 }
 
+# A branch whose base no registry here carries runs on KERNEL_TREE only.
+needs_user_tree() { [ "$(series_source "$1" requires)" = KERNEL_TREE ]; }
+
 # Stage: resolve, fetch and unpack the base of branch $1.
 prepare_base() {
 	local branch=$1 pattern suites name version sha size deb key recorded
@@ -157,6 +160,8 @@ prepare_base() {
 	mkdir -p "$WORK/dl" "$WORK/src"
 
 	stage_begin "base ($branch)"
+	[ -n "${KERNEL_TREE:-}" ] || ! needs_user_tree "$branch" ||
+		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		clone_user_tree
 		stage_end ok "KERNEL_TREE: $BASE_VERSION"

@@ -42,6 +42,7 @@ on_exit() {
 		[ -e "$path" ] && rm -rf -- "$path"
 	done
 	[ ${#SUMMARY_ROWS[@]} -gt 0 ] && print_summary
+	[ ${#MATRIX_ROWS[@]} -eq 0 ] || print_matrix
 	[ "$rc" -eq 0 ] || printf '%s\n' "$ERROR_LINE" >&2
 	exit "$rc"
 }
@@ -63,23 +64,34 @@ stage_end() {
 RUN_START=$(now)
 
 print_summary() {
-	local row stage result secs detail good=0 bad=0
+	local row stage result secs detail good=0 bad=0 skipped=0
 	printf '\n%-32s %-6s %8s  %s\n' STAGE RESULT SECONDS DETAIL
 	for row in "${SUMMARY_ROWS[@]}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
 		printf '%-32s %-6s %8s  %s\n' "$stage" "$result" "$secs" "$detail"
-		if [ "$result" = FAIL ]; then bad=$((bad + 1)); else good=$((good + 1)); fi
+		case "$result" in
+		FAIL) bad=$((bad + 1)) ;;
+		skip) skipped=$((skipped + 1)) ;;
+		'') ;; # a heading
+		*) good=$((good + 1)) ;;
+		esac
 	done
 	printf '%-32s %-6s %8s\n' total "" "$(elapsed_since "$RUN_START")"
-	printf 'stages: %d passed, %d failed\n' "$good" "$bad"
+	printf 'stages: %d passed, %d failed, %d skipped\n' "$good" "$bad" "$skipped"
 }
 
-# The side-by-side table: cells by "row/arch", rows and columns in the
-# order they first appear.
+# The side-by-side table of one branch: cells by "row/arch", rows and
+# columns in the order they first appear, from summary row SIDE_FROM on.
 declare -A SIDE_CELLS=() SIDE_SEEN=()
 SIDE_ROWS=()
 SIDE_ARCHES=()
 FIGURE_CELLS=()
+SIDE_FROM=0
+
+side_reset() {
+	SIDE_CELLS=() SIDE_SEEN=() SIDE_ROWS=() SIDE_ARCHES=() FIGURE_CELLS=()
+	SIDE_FROM=${#SUMMARY_ROWS[@]}
+}
 
 side_cell() {
 	local name=$1 arch=$2
@@ -95,7 +107,7 @@ side_figure() { FIGURE_CELLS+=("$1|$2|$3"); }
 # (x86_64)" and "kunit (arm64)" become one row "kunit".
 print_side_by_side() {
 	local row stage result secs detail name arch re='^(.*) \((x86_64|arm64)(,[^)]*)?\)$'
-	for row in "${SUMMARY_ROWS[@]}"; do
+	for row in "${SUMMARY_ROWS[@]:$SIDE_FROM}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
 		[[ $stage =~ $re ]] && side_cell "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "$result ${secs}s"
 	done
@@ -114,6 +126,62 @@ print_side_by_side() {
 	done
 }
 
+# The matrix of a check over branches, one row a branch, built from the
+# summary rows of its stages (from index $2 on).
+MATRIX_HEADER="| branch | base version verified | apply | checkpatch | build | KUnit | kselftest | mutants caught | minutes |"
+MATRIX_ROWS=()
+
+# "9/9 passed, 0 skipped" of each architecture, or skip, joined.
+matrix_cell() {
+	local stage_prefix=$1 from=$2 row stage result secs detail out=
+	for row in "${SUMMARY_ROWS[@]:$from}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		[[ $stage == "$stage_prefix ("* ]] || continue
+		case "$result" in
+		ok) detail=${detail%% *} ;;
+		*) detail=$result ;;
+		esac
+		out+="${out:+, }$detail ${stage#"$stage_prefix ("}"
+		out=${out%)}
+	done
+	echo "${out:--}"
+}
+
+matrix_add() {
+	local branch=$1 from=$2 start=$3 row stage result secs detail
+	local apply=- checkpatch=- build=- caught=0 mutants=0
+	for row in "${SUMMARY_ROWS[@]:$from}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		case "$stage" in
+		"apply ($branch)") apply=$result ;;
+		"checkpatch --strict ($branch)") checkpatch=${detail%%;*} ;;
+		"build ("*) [ "$build" = FAIL ] || build=$result ;;
+		"mutant "*) mutants=$((mutants + 1)); [ "$result" != caught ] || caught=$((caught + 1)) ;;
+		esac
+	done
+	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $caught of $mutants | $(awk -v s="$(elapsed_since "$start")" 'BEGIN { printf "%.1f", s / 60 }') |")
+}
+
+matrix_skip() { MATRIX_ROWS+=("| $1 | - | skipped: $2 | - | - | - | - | - | - |"); }
+
+print_matrix() {
+	printf '\nMATRIX\n%s\n|%s\n' "$MATRIX_HEADER" "$(sed 's/[^|]//g; s/|/---|/g' <<<"${MATRIX_HEADER%|}")"
+	printf '%s\n' "${MATRIX_ROWS[@]}"
+}
+
+# Rewrites the README's matrix, between its two marker lines.
+write_matrix() {
+	local readme="$SKIDGUARD_ROOT/README.md" tmp
+	grep -q '^<!-- matrix begin' "$readme" || return 0
+	tmp=$(mktemp "$readme.XXXXXX")
+	cleanup_later "$tmp"
+	awk -v body="$(print_matrix | sed 1,2d; printf '\n_Written by make check on %s (%s CPUs), total %s min._' "$(date -u +%Y-%m-%d)" "$(nproc)" "$(awk -v s="$(elapsed_since "$RUN_START")" 'BEGIN { printf "%.1f", s / 60 }')")" '
+		/^<!-- matrix end/ { print body; skip = 0 }
+		!skip { print }
+		/^<!-- matrix begin/ { skip = 1 }' "$readme" >"$tmp"
+	mv "$tmp" "$readme"
+}
+
 # Debian suites live in two archives.
 suite_url() {
 	case "$1" in
@@ -130,15 +198,16 @@ require_branch() {
 # Reads KEY=VALUE lines of a series folder's `source` file.
 series_source() { sed -n "s/^$2=//p" "$SERIES_ROOT/$1/source"; }
 
+# Mainline first, then the stable branches, newest first.
 known_branches() {
 	local dir names=()
 	for dir in "$SERIES_ROOT"/*/; do
 		[ -f "$dir/series" ] && names+=("$(basename "$dir")")
 	done
-	echo "${names[*]}"
+	printf '%s\n' "${names[@]}" | sort -rV | awk '$0 == "mainline" { print; next } { rest = rest " " $0 } END { print rest }' | xargs
 }
 
 # Patch file names of a series, in order, without comments.
 series_patches() {
-	grep -v '^[[:space:]]*\(#\|$\)' "$SERIES_ROOT/$1/series"
+	grep -v '^[[:space:]]*\(#\|$\)' "$SERIES_ROOT/$1/series" || true
 }

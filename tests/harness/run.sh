@@ -48,7 +48,8 @@ make_branch() {
 	cp "$ROOT/series/mainline/"* "$SCRATCH/series/$name/"
 }
 
-"$ROOT/harness/skidguard" tree mainline >/dev/null 2>&1 || { echo "not ok - set-up: cannot materialize mainline"; exit 1; }
+mainline_tree=$("$ROOT/harness/skidguard" tree mainline 2>/dev/null | sed -n 's/ (branch skidguard.*//p')
+[ -d "$mainline_tree" ] || { echo "not ok - set-up: cannot materialize mainline"; exit 1; }
 
 expect_error "unknown branch" "unknown branch 'no-such-branch'" \
 	"$ROOT/harness/skidguard" main no-such-branch && pass "unknown branch"
@@ -64,7 +65,7 @@ first=$(grep -v '^#' "$SCRATCH/series/broken/series" | head -n 1)
 # A context line that the base does not have: the hunk cannot apply.
 sed -i 's/^ \(\tif (\*perf_event_fasync(event) && event->pending_kill\)) {$/ \1 \&\& upstream_moved_on) {/' \
 	"$SCRATCH/series/broken/$first"
-tree=$(ls -d "$WORK"/src/linux-source-*/ | head -n 1)
+tree=$mainline_tree
 if expect_error "patch that does not apply" "does not apply" \
 	env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main broken; then
 	if git -C "$tree" rev-parse -q --verify skidguard/broken >/dev/null; then
@@ -74,6 +75,22 @@ if expect_error "patch that does not apply" "does not apply" \
 	else
 		no_leftovers "patch that does not apply" && pass "patch that does not apply"
 	fi
+fi
+
+# A branch whose base no registry here has (4.12.y): the main job stops
+# with one line; make check reports it skipped, never passed.
+expect_error "branch without a base here, main job" "no base in any registry reachable here" \
+	env -u KERNEL_TREE "$ROOT/harness/skidguard" main 4.12.y && pass "branch without a base here, main job"
+out=$(env -u KERNEL_TREE "$ROOT/harness/skidguard" check 4.12.y 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	fail "branch without a base here, check" "exit $rc: $(tail -n 1 <<<"$out")"
+elif ! grep -qE '^base \(4\.12\.y\) +skip ' <<<"$out" || ! grep -q '^| 4.12.y | - | skipped: ' <<<"$out"; then
+	fail "branch without a base here, check" "no skip row in the summary and the matrix"
+elif grep -E '4\.12\.y' <<<"$out" | grep -qw -e ok -e passed; then
+	fail "branch without a base here, check" "reported as passed"
+else
+	pass "branch without a base here, check"
 fi
 
 # QEMU frozen before its first instruction (-S) prints nothing.
