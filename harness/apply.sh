@@ -33,9 +33,11 @@ apply_series() {
 	stage_end ok "$n patches"
 }
 
+# Lines may be as long as mainline's checkpatch allows (100 columns):
+# backports keep mainline's code as it is, though older trees say 80.
 checkpatch_report() {
 	local tree=$1 patch=$2 ignores=$3
-	(cd "$tree" && perl scripts/checkpatch.pl --strict --show-types --no-summary-file \
+	(cd "$tree" && perl scripts/checkpatch.pl --strict --show-types --no-summary-file --max-line-length=100 \
 		${ignores:+--ignore "$ignores"} "$patch" 2>&1) || true
 }
 
@@ -112,6 +114,6 @@ run_checkpatch() {
 # True if a MAINTAINERS entry names a maintainer or supporter for the path.
 maintained_path() {
 	local tree=$1 file=$2
-	(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-tree -f "$file" 2>/dev/null) |
+	(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback -f "$file" 2>/dev/null) |
 		grep -E '\((maintainer|supporter):' | grep -qv '(maintainer:THE REST)'
 }

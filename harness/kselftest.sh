@@ -23,6 +23,8 @@ kselftests_skipped() {
 kselftests_not_run() {
 	local test why
 	for test in $(kselftests_skipped); do
+		# Only tests this tree has.
+		[ -e "$BASE_TREE/tools/testing/selftests/${test%%:*}/${test#*:}.c" ] || continue
 		why=${KSELFTEST_NOT_RUN_WHY[$test]:-$(series_source "$BRANCH" kselftest_not_run_why)}
 		printf '%s (%s); ' "${test#*:}" "$why"
 	done
@@ -37,6 +39,32 @@ has_kselftests() {
 	done
 }
 
+# Before 5.9 the kselftest runner was a script written by the install
+# target, with no options and "selftests: NAME [PASS]" lines, not KTAP.
+legacy_kselftests() { [ ! -f "$1/tools/testing/selftests/run_kselftest.sh" ]; }
+
+# Builds each target with its own Makefile and writes the runner the way
+# those trees' install target did (their top Makefile drops CC= for its
+# sub-makes when run from another make).
+build_legacy_kselftests() {
+	local tree=$1 build=$2 install=$3 log=$4 target
+	mkdir -p "$install"
+	printf '#!/bin/sh\ncd "$(dirname "$0")"\n' >"$install/run_kselftest.sh"
+	for target in $KSELFTEST_TARGETS; do
+		mkdir -p "$build/kselftest/$target"
+		make -C "$tree/tools/testing/selftests/$target" OUTPUT="$build/kselftest/$target" \
+			CC="${CROSS_COMPILE}gcc -static" INSTALL_PATH="$install/$target" install >>"$log" 2>&1 ||
+			die "kselftest build failed: $(grep -m1 -E 'error:|Error [0-9]' "$log")"
+		{
+			echo "cd $target"
+			make -s --no-print-directory -C "$tree/tools/testing/selftests/$target" \
+				OUTPUT="$build/kselftest/$target" emit_tests
+			echo "cd .."
+		} >>"$install/run_kselftest.sh"
+	done
+	chmod 755 "$install/run_kselftest.sh"
+}
+
 NO_KSELFTESTS_WHY="the tree has no tools/testing/selftests/$KSELFTEST_TARGETS (added in 5.13)"
 
 # Stage: headers, selftests, busybox, and <build>/initramfs.cpio.
@@ -46,7 +74,12 @@ build_initramfs() {
 	stage_begin "kselftest build ($KERNEL_ARCH)"
 	rm -rf "$build/kselftest_install" "$root"
 	mkdir -p "$root/bin"
-	if has_kselftests "$tree"; then
+	if has_kselftests "$tree" && legacy_kselftests "$tree"; then
+		: >"$log"
+		build_legacy_kselftests "$tree" "$build" "$build/kselftest_install" "$log"
+		cp -a "$build/kselftest_install" "$root/kselftest"
+		sed -n 's|^(\./\([^ ]*\) .*|\1|p' "$build/kselftest_install/run_kselftest.sh" >"$root/kselftest-selection"
+	elif has_kselftests "$tree"; then
 		kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed (see $log)"
 		make -C "$tree/tools/testing/selftests" O="$build" ARCH="$KERNEL_ARCH" \
 			CROSS_COMPILE="$CROSS_COMPILE" CC="${CROSS_COMPILE}gcc -static" \
@@ -85,12 +118,28 @@ kselftest_results() {
 	grep -q '^skidguard: kselftest end' "$log" ||
 		die "the kselftests did not finish in QEMU; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	kselftest_section "$log" >"${json%.json}.tap"
-	parse_ktap "$tree" "${json%.json}.tap" "$json" KSFT kselftests
+	if legacy_kselftests "$tree"; then
+		legacy_results "${json%.json}.tap"
+	else
+		parse_ktap "$tree" "${json%.json}.tap" "$json" KSFT kselftests
+	fi
 	# "figures: <test> a=1 b=2" lines, joined per test.
-	KSFT_FIGURES=$(sed -n 's/^# # figures: //p' "${json%.json}.tap" | awk '
+	KSFT_FIGURES=$(sed -n 's/^\(# \)\{1,2\}figures: //p' "${json%.json}.tap" | awk '
 		!($1 in line) { order[n++] = $1; line[$1] = $1 ":" }
 		{ for (i = 2; i <= NF; i++) line[$1] = line[$1] " " $i }
 		END { for (i = 0; i < n; i++) printf "%s%s", (i ? "; " : ""), line[order[i]] }')
+}
+
+# The legacy runner's "selftests: NAME [PASS|FAIL]" lines; such trees
+# have no kunit.py to read them. Sets what parse_ktap sets.
+legacy_results() {
+	local tap=$1
+	KSFT_PASSED=$(grep -cE '^selftests: +[^ ]+ \[PASS\]' "$tap" || true)
+	KSFT_FAILED=$(sed -n 's/^selftests: *\([^ ]*\) \[FAIL\]$/\1/p' "$tap" | paste -sd, | sed 's/,/, /g')
+	KSFT_FAILED_N=$(grep -cE '^selftests: +[^ ]+ \[FAIL\]' "$tap" || true)
+	KSFT_TOTAL=$((KSFT_PASSED + KSFT_FAILED_N))
+	KSFT_SKIPPED=0
+	[ "$KSFT_TOTAL" -gt 0 ] || die "the legacy kselftest runner reported no test in $tap"
 }
 
 check_kselftest() {
