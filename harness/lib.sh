@@ -15,6 +15,7 @@ CLEANUP_PATHS=()
 
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+minutes_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 60 }'; }
 
 log() { printf '  %s\n' "$*" >&2; }
 
@@ -159,7 +160,7 @@ matrix_add() {
 		"mutant "*) mutants=$((mutants + 1)); [ "$result" != caught ] || caught=$((caught + 1)) ;;
 		esac
 	done
-	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $caught of $mutants | $(awk -v s="$(elapsed_since "$start")" 'BEGIN { printf "%.1f", s / 60 }') |")
+	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $caught of $mutants | $(minutes_since "$start") |")
 }
 
 matrix_skip() { MATRIX_ROWS+=("| $1 | - | skipped: $2 | - | - | - | - | - | - |"); }
@@ -175,7 +176,7 @@ write_matrix() {
 	grep -q '^<!-- matrix begin' "$readme" || return 0
 	tmp=$(mktemp "$readme.XXXXXX")
 	cleanup_later "$tmp"
-	awk -v body="$(print_matrix | sed 1,2d; printf '\n_Written by make check on %s (%s CPUs), total %s min._' "$(date -u +%Y-%m-%d)" "$(nproc)" "$(awk -v s="$(elapsed_since "$RUN_START")" 'BEGIN { printf "%.1f", s / 60 }')")" '
+	awk -v body="$(print_matrix | sed 1,2d; printf '\n_Written by make check on %s (%s CPUs), total %s min._' "$(date -u +%Y-%m-%d)" "$(nproc)" "$(minutes_since "$RUN_START")")" '
 		/^<!-- matrix end/ { print body; skip = 0 }
 		!skip { print }
 		/^<!-- matrix begin/ { skip = 1 }' "$readme" >"$tmp"
