@@ -148,6 +148,8 @@ kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$KERNEL_IMAGE_TARGET"; }
 boot_qemu() {
 	local build=$1 log=$2 rc=0
 	local append="console=$CONSOLE panic=-1 kunit.filter_glob=${KUNIT_FILTER:-perf_skid*}"
+	# A branch may add to it: cmdline= in its source file.
+	append+=" $(series_source "$BRANCH" cmdline)"
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
 	timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$(kernel_image "$build")" -initrd "$build/initramfs.cpio" \
