@@ -3,6 +3,8 @@
 # non-zero exit, and no half-built tree. They reuse the cached base tree
 # and build of the mainline series (made by `make` if missing).
 set -u
+# The tests bring their own trees and branches, whatever make was given.
+unset KERNEL_TREE KERNEL_REV
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${SKIDGUARD_WORK:-$ROOT/.work}
 SCRATCH=$(mktemp -d)
