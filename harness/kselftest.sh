@@ -143,12 +143,13 @@ legacy_results() {
 }
 
 check_kselftest() {
-	local tree=$1 log=$2 json=$3
+	local tree=$1 log=$2 json=$3 not_run
 	stage_begin "kselftest ($KERNEL_ARCH)"
 	has_kselftests "$tree" || { stage_end skip "$NO_KSELFTESTS_WHY"; return; }
 	kselftest_results "$tree" "$log" "$json"
 	[ "$KSFT_FAILED_N" -eq 0 ] || die "$KSFT_FAILED_N of $KSFT_TOTAL kselftests failed: $KSFT_FAILED"
-	stage_end ok "$KSFT_PASSED/$KSFT_TOTAL passed, $KSFT_SKIPPED skipped; $KSFT_FIGURES; not run: $(kselftests_not_run | sed 's/; $//')"
+	not_run=$(kselftests_not_run | sed 's/; $//')
+	stage_end ok "$KSFT_PASSED/$KSFT_TOTAL passed, $KSFT_SKIPPED skipped${KSFT_FIGURES:+; $KSFT_FIGURES}${not_run:+; not run: $not_run}"
 	side_figures "$json"
 }
 
