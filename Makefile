@@ -9,7 +9,7 @@ ARCH ?=
 HARNESS := env -u MAKEFLAGS -u MFLAGS SKIDGUARD_ARCHES="$(ARCH)" harness/skidguard
 export KERNEL_TREE KERNEL_REV JOBS SKIDGUARD_WORK HWTEST_BIN HWTEST_PERF_SCRIPT
 
-.PHONY: all check tree regen hwtest clean
+.PHONY: all check tree regen mbox hwtest clean
 
 all:
 	@$(HARNESS) main $(B)
@@ -23,6 +23,9 @@ tree:
 
 regen:
 	@$(HARNESS) regen $(B)
+
+mbox:
+	@$(HARNESS) mbox $(B)
 
 hwtest:
 	@$(HARNESS) hwtest

@@ -95,6 +95,22 @@ else
 	pass "branch without a base here, check"
 fi
 
+# The mbox holds every patch of the series, addressed; the harness itself
+# checks that it applies with git am to a fresh base.
+if out=$("$ROOT/harness/skidguard" mbox mainline 2>&1); then
+	mbox="$WORK/mbox/mainline.mbox"
+	patches=$(grep -cv '^[[:space:]]*\(#\|$\)' "$ROOT/series/mainline/series")
+	if [ "$(grep -c '^From 0\{40\} ' "$mbox")" -ne "$patches" ] || [ "$(grep -c '^To: ' "$mbox")" -ne "$patches" ]; then
+		fail "mbox" "$mbox does not hold the $patches patches, each with To:"
+	elif ! grep -q '^mbox (mainline) .* git am onto a fresh .*: ok' <<<"$out"; then
+		fail "mbox" "no git am check in the summary"
+	else
+		pass "mbox"
+	fi
+else
+	fail "mbox" "$(tail -n 1 <<<"$out")"
+fi
+
 # QEMU frozen before its first instruction (-S) prints nothing.
 expect_error "QEMU hang" "QEMU printed nothing before its 5s timeout" \
 	env SKIDGUARD_BOOT_TIMEOUT=5 SKIDGUARD_QEMU_EXTRA=-S "$ROOT/harness/skidguard" main mainline &&
