@@ -42,8 +42,8 @@ checkpatch_report() {
 }
 
 # Warnings checkpatch may raise that the harness verifies instead, each
-# with the check that makes it acceptable (run with the patch's report in
-# REPORT and its path in PATCH_PATH) and the summary's wording.
+# with the check that makes it acceptable, verify_TYPE TREE PATCH REPORT,
+# and the summary's wording.
 CHECKPATCH_VERIFIED=(FILE_PATH_CHANGES BAD_SIGN_OFF MISSING_FIXES_TAG)
 declare -A CHECKPATCH_VERIFIED_WHY=(
 	[FILE_PATH_CHANGES]="new files in maintained paths"
@@ -54,30 +54,30 @@ declare -A CHECKPATCH_VERIFIED_WHY=(
 # FILE_PATH_CHANGES (new file, MAINTAINERS untouched): an existing
 # MAINTAINERS entry covers every file the patch adds.
 verify_FILE_PATH_CHANGES() {
-	local file
-	for file in $(sed -n 's/^ create mode [0-7]* //p' "$PATCH_PATH"); do
-		maintained_path "$TREE" "$file" ||
-			die "$(basename "$PATCH_PATH") adds $file, which no MAINTAINERS entry covers"
+	local tree=$1 patch=$2 file
+	for file in $(sed -n 's/^ create mode [0-7]* //p' "$patch"); do
+		maintained_path "$tree" "$file" ||
+			die "$(basename "$patch") adds $file, which no MAINTAINERS entry covers"
 	done
 }
 
 # BAD_SIGN_OFF: only the "Cc: stable@vger.kernel.org # N.x" form of
 # stable-kernel-rules, which older trees' checkpatch rejects.
 verify_BAD_SIGN_OFF() {
-	! grep 'WARNING:BAD_SIGN_OFF' <<<"$REPORT" | grep -qv "'stable@vger.kernel.org # [0-9.]*x'"
+	! grep 'WARNING:BAD_SIGN_OFF' <<<"$3" | grep -qv "'stable@vger.kernel.org # [0-9.]*x'"
 }
 
 # MISSING_FIXES_TAG: a backport of a mainline patch that has no Fixes:
 # either (the leak it fixes predates the revert of cc1582c231ea).
 verify_MISSING_FIXES_TAG() {
-	grep -q '^\[ Upstream commit: none yet' "$PATCH_PATH" && ! grep -q '^Fixes:' "$PATCH_PATH"
+	grep -q '^\[ Upstream commit: none yet' "$2" && ! grep -q '^Fixes:' "$2"
 }
 
 # checkpatch --strict on every patch must report 0 errors, warnings and
 # checks, but for UNKNOWN_COMMIT_ID where the base has no history to look
 # ids up in, and the verified warnings above.
 run_checkpatch() {
-	local branch=$1 tree=$2 patch report ignores= type bad=0 detail
+	local branch=$1 tree=$2 patch path report ignores= patch_ignores type bad=0 detail
 	local -a patches
 	local -A verified=()
 	stage_begin "checkpatch --strict ($branch)"
@@ -85,20 +85,19 @@ run_checkpatch() {
 	if [ "$(git -C "$tree" rev-list --count skidguard-base)" -le 1 ]; then
 		ignores=UNKNOWN_COMMIT_ID
 	fi
-	TREE=$tree
 	for patch in "${patches[@]}"; do
-		PATCH_PATH="$SERIES_ROOT/$branch/$patch"
-		local patch_ignores=$ignores
-		REPORT=$(checkpatch_report "$tree" "$PATCH_PATH" "$patch_ignores")
+		path="$SERIES_ROOT/$branch/$patch"
+		patch_ignores=$ignores
+		report=$(checkpatch_report "$tree" "$path" "$patch_ignores")
 		for type in "${CHECKPATCH_VERIFIED[@]}"; do
-			grep -q "WARNING:$type" <<<"$REPORT" && "verify_$type" || continue
+			grep -q "WARNING:$type" <<<"$report" && "verify_$type" "$tree" "$path" "$report" || continue
 			patch_ignores+="${patch_ignores:+,}$type"
 			verified[$type]=$((${verified[$type]:-0} + 1))
 		done
-		[ "$patch_ignores" = "$ignores" ] || REPORT=$(checkpatch_report "$tree" "$PATCH_PATH" "$patch_ignores")
-		if ! grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$REPORT"; then
-			grep -E -A3 '^(ERROR|WARNING|CHECK):' <<<"$REPORT" | head -n 30 >&2
-			log "$patch: $(grep -m1 '^total:' <<<"$REPORT")"
+		[ "$patch_ignores" = "$ignores" ] || report=$(checkpatch_report "$tree" "$path" "$patch_ignores")
+		if ! grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$report"; then
+			grep -E -A3 '^(ERROR|WARNING|CHECK):' <<<"$report" | head -n 30 >&2
+			log "$patch: $(grep -m1 '^total:' <<<"$report")"
 			bad=$((bad + 1))
 		fi
 	done

@@ -183,9 +183,14 @@ parse_ktap() {
 	[ "${!total}" -gt 0 ] || die "kunit.py parse found 0 $what in $input"
 }
 
-# KUnit's part of a console log: what comes before the kselftests.
+# KUnit's part of a console log: what comes before the kselftests. A tree
+# without KUnit has no results: zero cases.
 kunit_results() {
 	local tree=$1 log=$2 json=$3
+	if ! has_kunit "$tree"; then
+		KUNIT_TOTAL=0 KUNIT_PASSED=0 KUNIT_FAILED_N=0 KUNIT_SKIPPED=0 KUNIT_FAILED=
+		return
+	fi
 	sed '/^skidguard: kselftest begin/,$d' "$log" >"${json%.json}.log"
 	parse_ktap "$tree" "${json%.json}.log" "$json" KUNIT "KUnit tests (did the test's Kconfig symbol survive?)"
 }

@@ -24,11 +24,7 @@ run_mutant() {
 	fi
 	restore_series_head "$tree"
 	boot_qemu "$build" "$log"
-	if has_kunit "$tree"; then
-		kunit_results "$tree" "$log" "$build/kunit-$name.json"
-	else
-		KUNIT_TOTAL=0 KUNIT_FAILED_N=0 KUNIT_FAILED=
-	fi
+	kunit_results "$tree" "$log" "$build/kunit-$name.json"
 	kselftest_results "$tree" "$log" "$build/kselftest-$name.json"
 	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] ||
 		die "$name ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases and $KSFT_TOTAL kselftests passed"
