@@ -197,27 +197,47 @@ record_verified_base() {
 		>"$SERIES_ROOT/$branch/base"
 }
 
+# Debian packages of another suite or architecture (APT_ARCH), fetched
+# once and unpacked together into folder $1, never installed.
+unpack_packages_once() {
+	local dir=$1 suite=$2 name version sha size deb tmp
+	shift 2
+	[ ! -d "$dir" ] || return 0
+	apt_setup "$suite"
+	apt_refresh "$suite"
+	mkdir -p "$WORK/dl"
+	tmp="$dir.tmp.$$"
+	cleanup_later "$tmp"
+	mkdir -p "$tmp"
+	for name in "$@"; do
+		read -r version sha size < <(newest_version_of "$name") && [ -n "$sha" ] ||
+			die "no $name in Debian $suite"
+		deb="$WORK/dl/${name}_${version#*:}_${APT_ARCH:-amd64}.deb"
+		fetch_package "$name" "$version" "$sha" "$deb"
+		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $(basename "$deb")"
+	done
+	mv "$tmp" "$dir"
+}
+
 # busybox-static for the initramfs: the host's on x86_64, Debian's arm64
-# package (fetched and unpacked once) on arm64. Sets BUSYBOX.
+# package on arm64. Sets BUSYBOX.
 fetch_busybox() {
-	local arch=$1 dir version sha size deb tmp
+	local arch=$1
 	if [ "$arch" = x86_64 ]; then
 		BUSYBOX=/bin/busybox
 		return
 	fi
-	dir="$WORK/busybox-$arch"
-	if [ ! -x "$dir/bin/busybox" ]; then
-		APT_ARCH=$arch apt_setup bookworm
-		apt_refresh bookworm
-		read -r version sha size < <(newest_version_of busybox-static) ||
-			die "no busybox-static for $arch in Debian bookworm"
-		mkdir -p "$WORK/dl"
-		deb="$WORK/dl/busybox-static_${version}_$arch.deb"
-		fetch_package busybox-static "$version" "$sha" "$deb"
-		tmp="$dir.tmp.$$"
-		cleanup_later "$tmp"
-		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $(basename "$deb")"
-		mv "$tmp" "$dir"
-	fi
-	BUSYBOX="$dir/bin/busybox"
+	APT_ARCH=$arch unpack_packages_once "$WORK/busybox-$arch" bookworm busybox-static
+	BUSYBOX="$WORK/busybox-$arch/bin/busybox"
+}
+
+# sparse as the kernel accepts it: 6.14 and later want one that knows
+# __typeof_unqual__, newer than Debian 12's 0.6.4. sid's runs from its own
+# folder with sid's C library. Sets SPARSE (a command line).
+fetch_sparse() {
+	local dir="$WORK/sparse-sid"
+	unpack_packages_once "$dir" sid sparse libc6
+	SPARSE="$dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $dir/usr/lib/x86_64-linux-gnu $dir/usr/bin/sparse"
+	# shellcheck disable=SC2086 # a command line
+	$SPARSE --version >/dev/null 2>&1 || die "sid's sparse does not run here: $($SPARSE --version 2>&1 | head -n 1)"
 }

@@ -89,7 +89,7 @@ bisect_build() {
 	build="$build-bisect"
 	stage_begin "each patch builds ($KERNEL_ARCH)"
 	for commit in $(git -C "$tree" rev-list --reverse "skidguard-base..skidguard/$branch^"); do
-		dirs=$(git -C "$tree" diff --name-only "skidguard-base" "$commit" -- '*.c' | xargs -r -n1 dirname | sort -u | sed 's|$|/|')
+		dirs=$(series_c_dirs "$tree" "$commit")
 		git -C "$tree" checkout -q "$commit"
 		write_config "$tree" "$build"
 		# shellcheck disable=SC2086 # a list of folders
@@ -108,6 +108,11 @@ compile_kernel() {
 	kmake "$tree" "$build" W=1 "$KERNEL_IMAGE_TARGET" >"$log" 2>&1
 }
 
+# Folders whose C files the series changes up to commit $2.
+series_c_dirs() {
+	git -C "$1" diff --name-only skidguard-base "$2" -- '*.c' | xargs -r -n1 dirname | sort -u | sed 's|$|/|'
+}
+
 # "file:line" of every line the series adds to C files and headers.
 series_added_lines() {
 	git -C "$1" diff -U0 skidguard-base HEAD -- '*.c' '*.h' | awk '
@@ -116,28 +121,78 @@ series_added_lines() {
 			for (i = 0; i < n; i++) print file ":" a[1] + i }'
 }
 
-# W=1 warnings of the build log as "file:line: text", relative to the tree.
-w1_warnings() {
+# Warnings and errors of a compiler or sparse log as "file:line: text",
+# relative to the tree.
+log_findings() {
 	local tree=$1 log=$2
-	sed -n "s|^$tree/\([^:]*:[0-9]*\):[0-9]*: warning: |\1: |p" "$log" | sort -u
+	sed -n "s#^$tree/\([^:]*:[0-9]*\):[0-9]*: \(warning\|error\): #\1: #p" "$log" | sort -u
+}
+
+# Fails the stage on a finding on a line the series adds; counts those
+# the base already had in the files the series touches. $3 names them.
+judge_findings() {
+	local tree=$1 log=$2 what=$3 new old
+	new=$(log_findings "$tree" "$log" | grep -F -f <(series_added_lines "$tree" | sed 's/$/: /') || true)
+	if [ -n "$new" ]; then
+		head -n 5 <<<"$new" >&2
+		die "$(grep -c . <<<"$new") $what(s) on lines the series adds: $(head -n 1 <<<"$new")"
+	fi
+	old=$(log_findings "$tree" "$log" |
+		grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') || true)
+	[ "$old" -gt 0 ] || old=
+	stage_end ok "0 ${what}s on lines the series adds${old:+ ($old in touched files, all in code the base already had)}"
 }
 
 # W=1 build. A warning on a line the series adds fails the stage; older
 # trees have warnings of their own in the same files, which are counted.
 build_kernel() {
-	local tree=$1 build=$2 new old
+	local tree=$1 build=$2
 	stage_begin "build ($KERNEL_ARCH, W=1)"
 	compile_kernel "$tree" "$build" "$build/build.log" ||
 		die "kernel build failed: $(grep -m1 -E 'error:' "$build/build.log" || tail -n 1 "$build/build.log")"
-	new=$(w1_warnings "$tree" "$build/build.log" | grep -F -f <(series_added_lines "$tree" | sed 's/$/: /') || true)
-	if [ -n "$new" ]; then
-		head -n 5 <<<"$new" >&2
-		die "$(grep -c . <<<"$new") W=1 warning(s) on lines the series adds: $(head -n 1 <<<"$new")"
+	judge_findings "$tree" "$build/build.log" "W=1 warning"
+}
+
+# sparse (C=2) over the kernel folders the series touches, judged as W=1.
+check_sparse() {
+	local tree=$1 build=$2
+	stage_begin "sparse ($KERNEL_ARCH)"
+	fetch_sparse
+	# shellcheck disable=SC2046 # a list of folders
+	kmake "$tree" "$build" C=2 CHECK="$SPARSE" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
+		>"$build/sparse.log" 2>&1 || die "sparse run failed: $(grep -m1 'error' "$build/sparse.log")"
+	grep -q '^  CHECK ' "$build/sparse.log" || die "the kernel refused sparse: $(grep -m1 'sparse' "$build/sparse.log")"
+	judge_findings "$tree" "$build/sparse.log" "sparse warning"
+}
+
+# Text of kernel/events/core.o, base against series, in a folder of its
+# own: the base's config, the series' new options at their defaults (its
+# tests off), as a distribution would build it. A figure, not a test.
+BLOAT_TARGET=64
+bloat_core() {
+	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta
+	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
+	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag= what="all symbols"; }
+	git -C "$tree" checkout -q skidguard-base
+	write_config "$tree" "$build"
+	rm -f "$build/core.o.base"
+	if kmake "$tree" "$build" kernel/events/core.o >"$build/build.log" 2>&1; then
+		cp "$build/kernel/events/core.o" "$build/core.o.base"
 	fi
-	old=$(w1_warnings "$tree" "$build/build.log" |
-		grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') || true)
-	[ "$old" -gt 0 ] || old=
-	stage_end ok "0 W=1 warnings on lines the series adds${old:+ ($old in touched files, all in code the base already had)}"
+	git -C "$tree" checkout -q "skidguard/$branch"
+	[ -f "$build/core.o.base" ] || die "the base's kernel/events/core.o does not build: $(grep -m1 'error:' "$build/build.log")"
+	{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" kernel/events/core.o; } >"$build/build.log" 2>&1 ||
+		die "kernel/events/core.o of the series does not build: $(grep -m1 'error:' "$build/build.log")"
+	# shellcheck disable=SC2086 # an optional flag
+	python3 "$tree/scripts/bloat-o-meter" $flag "$build/core.o.base" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
+		die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"
+	rm -f "$build/core.o.base"
+	delta=$(sed -n '1s/.*(\(-\{0,1\}[0-9]*\))$/\1/p' "$build/bloat.txt")
+	[ -n "$delta" ] || die "bloat-o-meter printed no total: $(head -n 1 "$build/bloat.txt")"
+	[ "$delta" -lt 0 ] || delta="+$delta"
+	stage_end ok "kernel/events/core.o $what $delta bytes ($(sed -n '1s/ up\/down.*//p' "$build/bloat.txt"))$(
+		[ "$branch" != mainline ] || printf '; target at most +%s: %s' "$BLOAT_TARGET" \
+			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")"
 }
 
 kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$KERNEL_IMAGE_TARGET"; }

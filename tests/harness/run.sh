@@ -95,6 +95,29 @@ else
 	pass "branch without a base here, check"
 fi
 
+# W=1 and sparse findings: one on a line the series adds fails the stage,
+# one the base already had in a touched file is counted.
+judge_case() {
+	(
+		. "$ROOT/harness/lib.sh"
+		. "$ROOT/harness/kernel.sh"
+		STAGE_NAME=probe STAGE_START=$(now)
+		judge_findings "$mainline_tree" "$1" "sparse warning"
+		printf '%s\n' "${SUMMARY_ROWS[@]}" >&2
+	)
+}
+added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" &&
+	series_added_lines "$mainline_tree" | grep -m1 '^kernel/events/core.c:')
+echo "$mainline_tree/$added:9: warning: probe on an added line" >"$SCRATCH/new.log"
+echo "$mainline_tree/kernel/events/core.c:1:1: error: probe on an old line" >"$SCRATCH/old.log"
+expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on lines the series adds: $added" \
+	judge_case "$SCRATCH/new.log" &&
+	if judge_case "$SCRATCH/old.log" 2>&1 | grep -q '^probe|ok|.*0 sparse warnings on lines the series adds (1 in touched files'; then
+		pass "static checks, finding on an added line"
+	else
+		fail "static checks, finding on an added line" "an old finding was not counted as old"
+	fi
+
 # The mbox holds every patch of the series, addressed; the harness itself
 # checks that it applies with git am to a fresh base.
 if out=$("$ROOT/harness/skidguard" mbox mainline 2>&1); then
