@@ -140,7 +140,7 @@ judge_findings() {
 	old=$(log_findings "$tree" "$log" |
 		grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') || true)
 	[ "$old" -gt 0 ] || old=
-	stage_end ok "0 ${what}s on lines the series adds${old:+ ($old in touched files, all in code the base already had)}"
+	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}"
 }
 
 # W=1 build. A warning on a line the series adds fails the stage; older
@@ -190,7 +190,7 @@ bloat_core() {
 	delta=$(sed -n '1s/.*(\(-\{0,1\}[0-9]*\))$/\1/p' "$build/bloat.txt")
 	[ -n "$delta" ] || die "bloat-o-meter printed no total: $(head -n 1 "$build/bloat.txt")"
 	[ "$delta" -lt 0 ] || delta="+$delta"
-	stage_end ok "kernel/events/core.o $what $delta bytes ($(sed -n '1s/ up\/down.*//p' "$build/bloat.txt"))$(
+	stage_end ok "kernel/events/core.o $what $delta bytes; $(sed -n '1s/ up\/down.*//p' "$build/bloat.txt")$(
 		[ "$branch" != mainline ] || printf '; target at most +%s: %s' "$BLOAT_TARGET" \
 			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")"
 }

@@ -183,6 +183,88 @@ write_matrix() {
 	mv "$tmp" "$readme"
 }
 
+# The results table of a branch for its cover letter, from the summary
+# rows of its stages (from index $2 on); $3 names the command that ran.
+# No times: the table changes only when a result does.
+COVER_TABLE_HEAD='Tested with skidguard'
+
+# Stage $1's detail up to its first ';' (its result where not ok), with
+# the architectures it held for; one part per architecture if they differ.
+results_cell() {
+	local prefix=$1 from=$2 row stage result secs detail arch i same=yes out=
+	local -a arches=() details=()
+	for row in "${SUMMARY_ROWS[@]:$from}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		[[ $stage == "$prefix ("* ]] || continue
+		arch=${stage#"$prefix ("}
+		arches+=("${arch%%[,)]*}")
+		[ "$result" = ok ] || detail=$result
+		details+=("${detail%%;*}")
+		[ "${details[-1]}" = "${details[0]}" ] || same=
+	done
+	[ ${#arches[@]} -gt 0 ] || { echo "not run (make check runs it)"; return; }
+	if [ -n "$same" ]; then
+		echo "$(printf '%s, ' "${arches[@]}" | sed 's/, $//'): ${details[0]}"
+		return
+	fi
+	for i in "${!arches[@]}"; do out+="${out:+; }${arches[$i]}: ${details[$i]}"; done
+	echo "$out"
+}
+
+results_table() {
+	local branch=$1 from=$2 how=$3 row stage result secs detail caught=0 mutants=0 mutant_cell
+	for row in "${SUMMARY_ROWS[@]:$from}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		[[ $stage == "mutant "* ]] || continue
+		mutants=$((mutants + 1))
+		[ "$result" != caught ] || caught=$((caught + 1))
+	done
+	mutant_cell="$caught of $mutants"
+	[ "$mutants" -gt 0 ] || mutant_cell=$(results_cell mutants "$from" | sed 's/ it)$/ them)/')
+	printf '%s (%s) on %s:\n' "$COVER_TABLE_HEAD" "$how" "$BASE_VERSION"
+	printf '  %-20s %s\n' \
+		"git am" "$(series_patches "$branch" | wc -l) patches apply" \
+		"checkpatch --strict" "$(results_cell "checkpatch --strict" "$from" | sed "s/^$branch: //")" \
+		"build, W=1" "$(results_cell build "$from")" \
+		"each patch builds" "$(results_cell "each patch builds" "$from")" \
+		"sparse" "$(results_cell sparse "$from")" \
+		"bloat-o-meter" "$(results_cell bloat-o-meter "$from")" \
+		"KUnit" "$(results_cell kunit "$from")" \
+		"kselftests" "$(results_cell kselftest "$from")" \
+		"mutants caught" "$mutant_cell"
+}
+
+# The latest passing run of a branch: its table, and the digest of the
+# base and series it ran on.
+save_results() {
+	local branch=$1 from=$2 how=$3
+	mkdir -p "$WORK/results"
+	results_table "$branch" "$from" "$how" >"$WORK/results/$branch.table"
+	series_digest "$branch" >"$WORK/results/$branch.digest"
+}
+
+# Stdin with its results table (COVER_TABLE_HEAD and the indented rows
+# after it) replaced by file $1.
+with_results_table() {
+	awk -v table="$1" -v head="$COVER_TABLE_HEAD" '
+		index($0, head) == 1 { while ((getline line < table) > 0) print line; skip = 1; next }
+		skip && /^  / { next }
+		{ skip = 0; print }'
+}
+
+# The subject and body of a cover letter, as a branch description for
+# git format-patch --cover-from-description=subject: the subject without
+# its [PATCH n/m] prefix, a blank line, the body up to the shortlog.
+cover_description() {
+	awk '
+		hdr && /^Subject: / { subject = $0; sub(/^Subject: (\[[^]]*\] )?/, "", subject); folded = 1; next }
+		hdr && folded && /^ / { subject = subject $0; next }
+		hdr && /^$/ { hdr = 0; print subject; print ""; next }
+		hdr { folded = 0; next }
+		/^[^ ].* \([0-9]+\):$/ { exit }
+		{ print }' hdr=1 "$1"
+}
+
 # Debian suites live in two archives.
 suite_url() {
 	case "$1" in
