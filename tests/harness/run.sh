@@ -53,6 +53,30 @@ make_branch() {
 mainline_tree=$("$ROOT/harness/skidguard" tree mainline 2>/dev/null | sed -n 's/ (branch skidguard.*//p')
 [ -d "$mainline_tree" ] || { echo "not ok - set-up: cannot materialize mainline"; exit 1; }
 
+# Before any test moves the mainline tree off its series.
+# W=1 and sparse findings: one on a line the series adds fails the stage,
+# one the base already had in a touched file is counted.
+judge_case() {
+	(
+		. "$ROOT/harness/lib.sh"
+		. "$ROOT/harness/kernel.sh"
+		STAGE_NAME=probe STAGE_START=$(now)
+		judge_findings "$mainline_tree" "$1" "sparse warning"
+		printf '%s\n' "${SUMMARY_ROWS[@]}" >&2
+	)
+}
+added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" &&
+	series_added_lines "$mainline_tree" | grep -m1 '^kernel/events/core.c:')
+echo "$mainline_tree/$added:9: warning: probe on an added line" >"$SCRATCH/new.log"
+echo "$mainline_tree/kernel/events/core.c:1:1: error: probe on an old line" >"$SCRATCH/old.log"
+expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on lines the series adds: $added" \
+	judge_case "$SCRATCH/new.log" &&
+	if judge_case "$SCRATCH/old.log" 2>&1 | grep -q '^probe|ok|.*0 sparse warnings on lines the series adds; 1 in touched files'; then
+		pass "static checks, finding on an added line"
+	else
+		fail "static checks, finding on an added line" "an old finding was not counted as old"
+	fi
+
 expect_error "unknown branch" "unknown branch 'no-such-branch'" \
 	"$ROOT/harness/skidguard" main no-such-branch && pass "unknown branch"
 
@@ -94,29 +118,6 @@ elif grep -E '4\.12\.y' <<<"$out" | grep -qw -e ok -e passed; then
 else
 	pass "branch without a base here, check"
 fi
-
-# W=1 and sparse findings: one on a line the series adds fails the stage,
-# one the base already had in a touched file is counted.
-judge_case() {
-	(
-		. "$ROOT/harness/lib.sh"
-		. "$ROOT/harness/kernel.sh"
-		STAGE_NAME=probe STAGE_START=$(now)
-		judge_findings "$mainline_tree" "$1" "sparse warning"
-		printf '%s\n' "${SUMMARY_ROWS[@]}" >&2
-	)
-}
-added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" &&
-	series_added_lines "$mainline_tree" | grep -m1 '^kernel/events/core.c:')
-echo "$mainline_tree/$added:9: warning: probe on an added line" >"$SCRATCH/new.log"
-echo "$mainline_tree/kernel/events/core.c:1:1: error: probe on an old line" >"$SCRATCH/old.log"
-expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on lines the series adds: $added" \
-	judge_case "$SCRATCH/new.log" &&
-	if judge_case "$SCRATCH/old.log" 2>&1 | grep -q '^probe|ok|.*0 sparse warnings on lines the series adds; 1 in touched files'; then
-		pass "static checks, finding on an added line"
-	else
-		fail "static checks, finding on an added line" "an old finding was not counted as old"
-	fi
 
 # The mbox holds a cover letter and every patch of the series, each one
 # addressed; the cover letter carries the table of the latest passing run
