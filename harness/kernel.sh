@@ -34,6 +34,18 @@ arch_settings "$KERNEL_ARCH"
 
 build_dir() { echo "$WORK/build/$(basename "$1")-$KERNEL_ARCH"; }
 
+# Why a make in build folder $2 failed, from its log $1: a full disk is
+# said so (its own log may have lost the message), else the first error.
+make_failure() {
+	local log=$1 build=$2 free
+	free=$(df -Pk "$build" 2>/dev/null | awk 'NR == 2 { print $4 }')
+	if grep -qs 'No space left on device' "$log" || [ "${free:-1024}" -lt 1024 ]; then
+		echo "no space left on device for $build (${free:-?} KiB free); free some and run again"
+	else
+		grep -m1 -E 'error:' "$log" 2>/dev/null || tail -n 1 "$log" 2>/dev/null
+	fi
+}
+
 kmake() {
 	local tree=$1 build=$2
 	shift 2
@@ -43,19 +55,22 @@ kmake() {
 		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
 }
 
+# CONFIG_EXTRA: one more fragment (the debug boot's).
 config_fragments() {
-	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config"
+	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config" ${CONFIG_EXTRA:-}
 }
 
 # tinyconfig plus the fragments, through merge_config.sh.
 write_config() {
 	local tree=$1 build=$2
 	mkdir -p "$build"
-	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 || die "make tinyconfig failed (see $build/config.log)"
+	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 ||
+		die "make tinyconfig failed: $(make_failure "$build/config.log" "$build")"
 	# shellcheck disable=SC2046 # a list of fragment paths
 	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" $(config_fragments)) \
-		>>"$build/config.log" 2>&1 || die "merge_config.sh failed (see $build/config.log)"
-	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 || die "make olddefconfig failed"
+		>>"$build/config.log" 2>&1 || die "merge_config.sh failed: $(make_failure "$build/config.log" "$build")"
+	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 ||
+		die "make olddefconfig failed: $(make_failure "$build/config.log" "$build")"
 }
 
 # True if some Kconfig file of the tree defines the symbol (CONFIG_ less).
@@ -149,7 +164,7 @@ build_kernel() {
 	local tree=$1 build=$2
 	stage_begin "build ($KERNEL_ARCH, W=1)"
 	compile_kernel "$tree" "$build" "$build/build.log" ||
-		die "kernel build failed: $(grep -m1 -E 'error:' "$build/build.log" || tail -n 1 "$build/build.log")"
+		die "kernel build failed: $(make_failure "$build/build.log" "$build")"
 	judge_findings "$tree" "$build/build.log" "W=1 warning"
 }
 
@@ -203,8 +218,8 @@ kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$KERNEL_IMAGE_TARGET"; }
 boot_qemu() {
 	local build=$1 log=$2 rc=0
 	local append="console=$CONSOLE panic=-1 kunit.filter_glob=${KUNIT_FILTER:-perf_skid*}"
-	# A branch may add to it: cmdline= in its source file.
-	append+=" $(series_source "$BRANCH" cmdline)"
+	# A branch may add to it (cmdline= in its source file), and so may a test.
+	append+=" $(series_source "$BRANCH" cmdline) ${SKIDGUARD_CMDLINE_EXTRA:-}"
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
 	timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$(kernel_image "$build")" -initrd "$build/initramfs.cpio" \
@@ -214,6 +229,23 @@ boot_qemu() {
 		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	fi
 	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(tail -n 1 "$log.qemu")"
+	# panic=-1 and -no-reboot: a panic ends QEMU as a clean exit would.
+	! grep -q 'Kernel panic - not syncing' "$log" ||
+		die "the kernel panicked at boot: $(grep -m1 -o 'Kernel panic - not syncing.*' "$log" | tr -d '\r')"
+}
+
+# Lines that start a kernel splat: lockdep, KASAN, UBSAN, WARN, BUG, oops.
+SPLAT_PATTERN='WARNING: |BUG: |UBSAN: |kernel BUG at |Oops|general protection fault|DEBUG_LOCKS_WARN_ON|INFO: possible'
+
+# "N:line" of the first splat on a console, or nothing.
+first_splat() { grep -n -m1 -E "$SPLAT_PATTERN" "$1" | tr -d '\r' || true; }
+
+check_splats() {
+	local log=$1 splat
+	stage_begin "splats ($KERNEL_ARCH)"
+	splat=$(first_splat "$log")
+	[ -z "$splat" ] || die "a splat on the console, line ${splat%%:*}: ${splat#*:}"
+	stage_end ok "none in $(wc -l <"$log") console lines (lockdep, atomic sleep, KASAN, UBSAN, WARN, BUG)"
 }
 
 boot_kernel() {
@@ -221,6 +253,30 @@ boot_kernel() {
 	stage_begin "boot ($KERNEL_ARCH, QEMU TCG)"
 	boot_qemu "$build" "$log"
 	stage_end ok "$(wc -l <"$log") console lines"
+}
+
+# "kept_ns=N skipped_ns=N" as the KUnit cost case printed it, or nothing.
+overflow_cost_of() {
+	sed -n 's/.*figures: overflow_cost kept_ns=\([0-9]*\) skipped_ns=\([0-9]*\).*/\1 \2/p' "$1" | head -n 1
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# The cost of an overflow through the default output handler, kept and
+# skipped, from the KUnit cost case under TCG: printed, never asserted.
+# $2 and $3: the log and name of the mutant without the skid check.
+report_overflow_cost() {
+	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept base_skipped detail
+	read -r kept skipped < <(overflow_cost_of "$log") || return 0
+	stage_begin "overflow cost ($KERNEL_ARCH)"
+	detail="kept $kept ns, skipped $skipped ns per overflow: skipped is $([ "$skipped" -lt "$kept" ] || echo "NOT ")the cheaper path"
+	if [ -n "$baseline_log" ] && read -r base_kept base_skipped < <(overflow_cost_of "$baseline_log"); then
+		detail+="; unpatched ($baseline_name): kept $base_kept ns, kernel-mode $base_skipped ns"
+		detail+="; ratio to unpatched: kept $(ratio "$kept" "$base_kept"), skipped $(ratio "$skipped" "$base_skipped")"
+	else
+		detail+="; unpatched: make check measures it on a mutant"
+	fi
+	stage_end ok "$detail"
 }
 
 # kunit.py parse on a KTAP or TAP file. Sets <PREFIX>_TOTAL, _PASSED,

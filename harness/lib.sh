@@ -50,8 +50,9 @@ on_exit() {
 trap on_exit EXIT
 trap 'ERROR_LINE="skidguard: error: interrupted"; exit 130' INT TERM
 
+# STAGE_PREFIX names a variant of the usual stages ("debug ").
 stage_begin() {
-	STAGE_NAME=$1
+	STAGE_NAME="${STAGE_PREFIX:-}$1"
 	STAGE_START=$(now)
 	printf '==> %s\n' "$STAGE_NAME" >&2
 }
@@ -157,7 +158,7 @@ matrix_add() {
 		"apply ($branch)") apply=$result ;;
 		"checkpatch --strict ($branch)") checkpatch=${detail%%;*} ;;
 		"build ("*) [ "$build" = FAIL ] || build=$result ;;
-		"mutant "*) mutants=$((mutants + 1)); [ "$result" != caught ] || caught=$((caught + 1)) ;;
+		"mutant "* | "debug mutant "*) mutants=$((mutants + 1)); [ "$result" != caught ] || caught=$((caught + 1)) ;;
 		esac
 	done
 	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $caught of $mutants | $(minutes_since "$start") |")
@@ -215,7 +216,7 @@ results_table() {
 	local branch=$1 from=$2 how=$3 row stage result secs detail caught=0 mutants=0 mutant_cell
 	for row in "${SUMMARY_ROWS[@]:$from}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
-		[[ $stage == "mutant "* ]] || continue
+		[[ $stage == "mutant "* || $stage == "debug mutant "* ]] || continue
 		mutants=$((mutants + 1))
 		[ "$result" != caught ] || caught=$((caught + 1))
 	done
@@ -232,6 +233,9 @@ results_table() {
 		"KUnit" "$(results_cell kunit "$from")" \
 		"kselftests" "$(results_cell kselftest "$from")" \
 		"mutants caught" "$mutant_cell"
+	# Only where the branch asks for a debug boot (debug= in its source).
+	[ "$(results_cell "debug splats" "$from")" = "not run (make check runs it)" ] ||
+		printf '  %-20s %s\n' "lockdep/KASAN/UBSAN" "$(results_cell "debug splats" "$from" | sed 's/ (lockdep.*//')"
 }
 
 # The latest passing run of a branch: its table, and the digest of the

@@ -9,26 +9,54 @@ mutants_of() {
 	ls "$dir"/M*.diff 2>/dev/null
 }
 
+# Mutants only the debug boot can catch: D*.diff beside the others.
+debug_mutants_of() {
+	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
+	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
+	ls "$dir"/D*.diff 2>/dev/null || true
+}
+
 # One line of a mutant's header: "# What: ..."
 mutant_what() { sed -n 's/^# What: //p' "$1"; }
 
-run_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 name log
-	name=$(basename "$mutant" .diff)
-	log="$build/console-$name.log"
-	stage_begin "mutant ${name%%-*} ($KERNEL_ARCH)"
-	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
-	if ! compile_kernel "$tree" "$build" "$build/build-$name.log"; then
+# Builds the series with mutant $4 on top, puts the tree back, and boots
+# it; a stage named after the mutant is open. Sets MUTANT_NAME, MUTANT_LOG.
+boot_mutant() {
+	local branch=$1 tree=$2 build=$3 mutant=$4
+	MUTANT_NAME=$(basename "$mutant" .diff)
+	MUTANT_LOG="$build/console-$MUTANT_NAME.log"
+	stage_begin "mutant ${MUTANT_NAME%%-*} ($KERNEL_ARCH)"
+	git -C "$tree" apply "$mutant" 2>/dev/null || die "$MUTANT_NAME does not apply on top of series/$branch"
+	if ! compile_kernel "$tree" "$build" "$build/build-$MUTANT_NAME.log"; then
 		restore_series_head "$tree"
-		die "$name does not build: $(grep -m1 'error:' "$build/build-$name.log")"
+		die "$MUTANT_NAME does not build: $(make_failure "$build/build-$MUTANT_NAME.log" "$build")"
 	fi
 	restore_series_head "$tree"
-	boot_qemu "$build" "$log"
-	kunit_results "$tree" "$log" "$build/kunit-$name.json"
-	kselftest_results "$tree" "$log" "$build/kselftest-$name.json"
+	boot_qemu "$build" "$MUTANT_LOG"
+}
+
+# A mutant is caught when a KUnit case or a kselftest fails on it.
+run_mutant() {
+	local branch=$1 tree=$2 build=$3 mutant=$4
+	boot_mutant "$branch" "$tree" "$build" "$mutant"
+	kunit_results "$tree" "$MUTANT_LOG" "$build/kunit-$MUTANT_NAME.json"
+	kselftest_results "$tree" "$MUTANT_LOG" "$build/kselftest-$MUTANT_NAME.json"
 	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] ||
-		die "$name ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases and $KSFT_TOTAL kselftests passed"
+		die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases and $KSFT_TOTAL kselftests passed"
+	# The unpatched overflow path, for the cost figures.
+	if grep -q '^# Cost baseline: ' "$mutant"; then
+		COST_BASELINE_LOG=$MUTANT_LOG COST_BASELINE_NAME=${MUTANT_NAME%%-*}
+	fi
 	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}; kselftest: ${KSFT_FAILED:-none}${KSFT_FIGURES:+ ($KSFT_FIGURES)}"
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }
+
+# A debug mutant is caught by a splat on the debug kernel's console.
+run_debug_mutant() {
+	local branch=$1 tree=$2 build=$3 mutant=$4 splat
+	boot_mutant "$branch" "$tree" "$build" "$mutant"
+	splat=$(first_splat "$MUTANT_LOG")
+	[ -n "$splat" ] || die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: no splat on the debug kernel's console"
+	stage_end caught "$(mutant_what "$mutant"): splat at console line ${splat%%:*}: ${splat#*:}"
+}

@@ -8,7 +8,8 @@ unset KERNEL_TREE KERNEL_REV
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${SKIDGUARD_WORK:-$ROOT/.work}
 SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
+FULL_DISK_MOUNT=
+trap '[ -z "$FULL_DISK_MOUNT" ] || umount "$FULL_DISK_MOUNT"; rm -rf "$SCRATCH"' EXIT
 passed=0
 failed=0
 
@@ -76,6 +77,20 @@ expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on
 	else
 		fail "static checks, finding on an added line" "an old finding was not counted as old"
 	fi
+
+# The debug boot's splat scanner: the first splat is named, a clean
+# console passes (the D1 mutant shows it on a real kernel).
+splat_case() { (. "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" && first_splat "$1"); }
+printf 'ok 1 perf_skid\n[    1.5] BUG: KASAN: slab-use-after-free in perf_output_sample+0x1c/0x40\nUBSAN: shift-out-of-bounds\n' \
+	>"$SCRATCH/splat.log"
+printf 'ok 1 perf_skid\n... MAX_LOCKDEP_KEYS:        8192\n' >"$SCRATCH/clean.log"
+if [ "$(splat_case "$SCRATCH/splat.log")" != "2:[    1.5] BUG: KASAN: slab-use-after-free in perf_output_sample+0x1c/0x40" ]; then
+	fail "splat scanner" "the KASAN report was not named first: $(splat_case "$SCRATCH/splat.log")"
+elif [ -n "$(splat_case "$SCRATCH/clean.log")" ]; then
+	fail "splat scanner" "a clean console was taken for a splat"
+else
+	pass "splat scanner"
+fi
 
 expect_error "unknown branch" "unknown branch 'no-such-branch'" \
 	"$ROOT/harness/skidguard" main no-such-branch && pass "unknown branch"
@@ -146,6 +161,40 @@ expect_error "QEMU hang" "QEMU printed nothing before its 5s timeout" \
 	env SKIDGUARD_BOOT_TIMEOUT=5 SKIDGUARD_QEMU_EXTRA=-S "$ROOT/harness/skidguard" main mainline &&
 	pass "QEMU hang"
 
+# Faults: each ends in one clear line and a non-zero exit, and the next
+# run recovers with no manual clean-up.
+
+# A kernel that panics at boot (no init to run): named, not taken for a
+# kernel whose tests printed nothing.
+expect_error "kernel panic at boot" "the kernel panicked at boot: Kernel panic - not syncing" \
+	env SKIDGUARD_CMDLINE_EXTRA="init=/no-such-init rdinit=/no-such-init" "$ROOT/harness/skidguard" main mainline &&
+	pass "kernel panic at boot"
+
+# A full disk under the build folder: a small tmpfs over the mainline
+# build, then room again (a bigger remount): the same folder builds.
+full_build=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" && build_dir "$mainline_tree")
+if mount -t tmpfs -o size=40m skidguard-full-disk "$full_build" 2>/dev/null; then
+	FULL_DISK_MOUNT=$full_build
+	if expect_error "full disk" "no space left on device" "$ROOT/harness/skidguard" main mainline; then
+		mount -o remount,size=2g "$full_build"
+		if out=$("$ROOT/harness/skidguard" main mainline 2>&1); then
+			pass "full disk"
+		else
+			fail "full disk" "the run after it: $(tail -n 1 <<<"$out")"
+		fi
+	fi
+	umount "$full_build" && FULL_DISK_MOUNT=
+else
+	echo "ok - full disk # SKIP no tmpfs can be mounted here"
+fi
+
+# After the panic, the hang and the full disk: the next plain run passes.
+if out=$("$ROOT/harness/skidguard" main mainline 2>&1); then
+	pass "the run after the faults"
+else
+	fail "the run after the faults" "$(tail -n 1 <<<"$out")"
+fi
+
 # Downloads and unpacking, through the harness's own functions.
 fetch_case() {
 	(
@@ -177,6 +226,53 @@ expect_error "truncated download" "truncated or corrupt" \
 	else
 		pass "truncated download"
 	fi
+
+# An interrupted download: the run is killed (SIGTERM, as a cancelled CI
+# job is; a background job ignores ^C) while apt-get is half-way, here a
+# stand-in that writes part of the file and waits. Nothing is left
+# behind, and the next fetch of the package succeeds.
+mkdir -p "$SCRATCH/shim"
+cat >"$SCRATCH/shim/apt-get" <<'EOF'
+#!/bin/sh
+case " $* " in
+*" download "*) head -c 65536 /dev/zero >partial.deb; exec sleep 60 ;;
+esac
+exec /usr/bin/apt-get "$@"
+EOF
+chmod +x "$SCRATCH/shim/apt-get"
+read -r hello_version hello_sha _ < <(fetch_case newest_version_of hello 2>/dev/null)
+hello_deb="$SCRATCH/work/dl/hello.deb"
+PATH="$SCRATCH/shim:$PATH" setsid bash -c "$(declare -f fetch_case); ROOT='$ROOT' SCRATCH='$SCRATCH'
+	fetch_case fetch_package hello '$hello_version' '$hello_sha' '$hello_deb'" >"$SCRATCH/interrupted.log" 2>&1 &
+fetcher=$!
+for _ in $(seq 300); do
+	ls "$SCRATCH"/work/dl/.fetch.*/partial.deb >/dev/null 2>&1 && break
+	sleep 0.3
+done
+kill -TERM -- "-$fetcher"
+wait "$fetcher"
+rc=$?
+if [ "$rc" -eq 0 ] || ! tail -n 1 "$SCRATCH/interrupted.log" | grep -q '^skidguard: error: interrupted$'; then
+	fail "interrupted download" "exit $rc, last line: $(tail -n 1 "$SCRATCH/interrupted.log")"
+elif ls -d "$SCRATCH"/work/dl/.fetch.* "$hello_deb" >/dev/null 2>&1; then
+	fail "interrupted download" "partial download left behind"
+elif ! fetch_case fetch_package hello "$hello_version" "$hello_sha" "$hello_deb" >/dev/null 2>&1 || [ ! -s "$hello_deb" ]; then
+	fail "interrupted download" "the next fetch failed"
+else
+	echo "  $(tail -n 1 "$SCRATCH/interrupted.log")"
+	pass "interrupted download"
+fi
+
+# A corrupt download in the cache (here: the package of the test above,
+# overwritten): the next fetch notices and downloads it again.
+head -c 4096 /dev/zero >"$hello_deb"
+if out=$(fetch_case fetch_package hello "$hello_version" "$hello_sha" "$hello_deb" 2>&1) &&
+	grep -q 'is corrupt (sha256 mismatch); downloading again' <<<"$out" &&
+	[ "$(sha256sum <"$hello_deb" | cut -d' ' -f1)" = "$hello_sha" ]; then
+	pass "corrupt download in the cache"
+else
+	fail "corrupt download in the cache" "$(tail -n 1 <<<"$out")"
+fi
 
 # Not root: the missing packages are named in one apt-get line, nothing installed.
 if dpkg-query -W -f='${db:Status-Status}' hello 2>/dev/null | grep -qx installed; then
