@@ -252,6 +252,11 @@ done
 kill -TERM -- "-$fetcher"
 wait "$fetcher"
 rc=$?
+# The group's leader can die before the harness in it prints its error.
+for _ in $(seq 100); do
+	kill -0 -- "-$fetcher" 2>/dev/null || break
+	sleep 0.1
+done
 if [ "$rc" -eq 0 ] || ! tail -n 1 "$SCRATCH/interrupted.log" | grep -q '^skidguard: error: interrupted$'; then
 	fail "interrupted download" "exit $rc, last line: $(tail -n 1 "$SCRATCH/interrupted.log")"
 elif ls -d "$SCRATCH"/work/dl/.fetch.* "$hello_deb" >/dev/null 2>&1; then
