@@ -269,10 +269,17 @@ report_overflow_cost() {
 	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept base_skipped detail
 	read -r kept skipped < <(overflow_cost_of "$log") || return 0
 	stage_begin "overflow cost ($KERNEL_ARCH)"
+	if [ "$kept" -eq 0 ] || [ "$skipped" -eq 0 ]; then
+		stage_end skip "the guest's clock did not advance during the measurement (kept $kept ns, skipped $skipped ns)"
+		return
+	fi
 	detail="kept $kept ns, skipped $skipped ns per overflow: skipped is $([ "$skipped" -lt "$kept" ] || echo "NOT ")the cheaper path"
-	if [ -n "$baseline_log" ] && read -r base_kept base_skipped < <(overflow_cost_of "$baseline_log"); then
+	if [ -n "$baseline_log" ] && read -r base_kept base_skipped < <(overflow_cost_of "$baseline_log") &&
+		[ "$base_kept" -gt 0 ] && [ "$base_skipped" -gt 0 ]; then
 		detail+="; unpatched ($baseline_name): kept $base_kept ns, kernel-mode $base_skipped ns"
 		detail+="; ratio to unpatched: kept $(ratio "$kept" "$base_kept"), skipped $(ratio "$skipped" "$base_skipped")"
+	elif [ -n "$baseline_log" ]; then
+		detail+="; unpatched ($baseline_name): no figure (its clock did not advance, or it printed none)"
 	else
 		detail+="; unpatched: make check measures it on a mutant"
 	fi
