@@ -57,7 +57,7 @@ kmake() {
 
 # CONFIG_EXTRA: one more fragment (the debug boot's).
 config_fragments() {
-	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config" ${CONFIG_EXTRA:-}
+	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config" ${CONFIG_EXTRA:+"$CONFIG_EXTRA"}
 }
 
 # tinyconfig plus the fragments, through merge_config.sh.
@@ -175,7 +175,7 @@ check_sparse() {
 	fetch_sparse
 	# shellcheck disable=SC2046 # a list of folders
 	kmake "$tree" "$build" C=2 CHECK="$SPARSE" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
-		>"$build/sparse.log" 2>&1 || die "sparse run failed: $(grep -m1 'error' "$build/sparse.log")"
+		>"$build/sparse.log" 2>&1 || die "sparse run failed: $(make_failure "$build/sparse.log" "$build")"
 	grep -q '^  CHECK ' "$build/sparse.log" || die "the kernel refused sparse: $(grep -m1 'sparse' "$build/sparse.log")"
 	judge_findings "$tree" "$build/sparse.log" "sparse warning"
 }
@@ -187,7 +187,7 @@ BLOAT_TARGET=64
 bloat_core() {
 	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta
 	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
-	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag= what="all symbols"; }
+	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag='' what="all symbols"; }
 	git -C "$tree" checkout -q skidguard-base
 	write_config "$tree" "$build"
 	rm -f "$build/core.o.base"
@@ -195,9 +195,9 @@ bloat_core() {
 		cp "$build/kernel/events/core.o" "$build/core.o.base"
 	fi
 	git -C "$tree" checkout -q "skidguard/$branch"
-	[ -f "$build/core.o.base" ] || die "the base's kernel/events/core.o does not build: $(grep -m1 'error:' "$build/build.log")"
+	[ -f "$build/core.o.base" ] || die "the base's kernel/events/core.o does not build: $(make_failure "$build/build.log" "$build")"
 	{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" kernel/events/core.o; } >"$build/build.log" 2>&1 ||
-		die "kernel/events/core.o of the series does not build: $(grep -m1 'error:' "$build/build.log")"
+		die "kernel/events/core.o of the series does not build: $(make_failure "$build/build.log" "$build")"
 	# shellcheck disable=SC2086 # an optional flag
 	python3 "$tree/scripts/bloat-o-meter" $flag "$build/core.o.base" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
 		die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"

@@ -149,19 +149,29 @@ matrix_cell() {
 	echo "${out:--}"
 }
 
+# "N of M": mutants caught of those run, debug ones included.
+mutants_caught() {
+	local from=$1 row stage result secs detail caught=0 mutants=0
+	for row in "${SUMMARY_ROWS[@]:$from}"; do
+		IFS='|' read -r stage result secs detail <<<"$row"
+		[[ $stage == "mutant "* || $stage == "debug mutant "* ]] || continue
+		mutants=$((mutants + 1))
+		[ "$result" != caught ] || caught=$((caught + 1))
+	done
+	echo "$caught of $mutants"
+}
+
 matrix_add() {
-	local branch=$1 from=$2 start=$3 row stage result secs detail
-	local apply=- checkpatch=- build=- caught=0 mutants=0
+	local branch=$1 from=$2 start=$3 row stage result secs detail apply=- checkpatch=- build=-
 	for row in "${SUMMARY_ROWS[@]:$from}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
 		case "$stage" in
 		"apply ($branch)") apply=$result ;;
 		"checkpatch --strict ($branch)") checkpatch=${detail%%;*} ;;
 		"build ("*) [ "$build" = FAIL ] || build=$result ;;
-		"mutant "* | "debug mutant "*) mutants=$((mutants + 1)); [ "$result" != caught ] || caught=$((caught + 1)) ;;
 		esac
 	done
-	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $caught of $mutants | $(minutes_since "$start") |")
+	MATRIX_ROWS+=("| $branch | ${BASE_VERSION:--} | $apply | $checkpatch | $build | $(matrix_cell kunit "$from") | $(matrix_cell kselftest "$from") | $(mutants_caught "$from") | $(minutes_since "$start") |")
 }
 
 matrix_skip() { MATRIX_ROWS+=("| $1 | - | skipped: $2 | - | - | - | - | - | - |"); }
@@ -213,15 +223,10 @@ results_cell() {
 }
 
 results_table() {
-	local branch=$1 from=$2 how=$3 row stage result secs detail caught=0 mutants=0 mutant_cell
-	for row in "${SUMMARY_ROWS[@]:$from}"; do
-		IFS='|' read -r stage result secs detail <<<"$row"
-		[[ $stage == "mutant "* || $stage == "debug mutant "* ]] || continue
-		mutants=$((mutants + 1))
-		[ "$result" != caught ] || caught=$((caught + 1))
-	done
-	mutant_cell="$caught of $mutants"
-	[ "$mutants" -gt 0 ] || mutant_cell=$(results_cell mutants "$from" | sed 's/ it)$/ them)/')
+	local branch=$1 from=$2 how=$3 mutant_cell debug_cell
+	mutant_cell=$(mutants_caught "$from")
+	[ "$mutant_cell" != "0 of 0" ] || mutant_cell=$(results_cell mutants "$from" | sed 's/ it)$/ them)/')
+	debug_cell=$(results_cell "debug splats" "$from")
 	printf '%s (%s) on %s:\n' "$COVER_TABLE_HEAD" "$how" "$BASE_VERSION"
 	printf '  %-20s %s\n' \
 		"git am" "$(series_patches "$branch" | wc -l) patches apply" \
@@ -234,8 +239,8 @@ results_table() {
 		"kselftests" "$(results_cell kselftest "$from")" \
 		"mutants caught" "$mutant_cell"
 	# Only where the branch asks for a debug boot (debug= in its source).
-	[ "$(results_cell "debug splats" "$from")" = "not run (make check runs it)" ] ||
-		printf '  %-20s %s\n' "lockdep/KASAN/UBSAN" "$(results_cell "debug splats" "$from" | sed 's/ (lockdep.*//')"
+	[ "$debug_cell" = "not run (make check runs it)" ] ||
+		printf '  %-20s %s\n' "lockdep/KASAN/UBSAN" "${debug_cell% (lockdep*}"
 }
 
 # The latest passing run of a branch: its table, and the digest of the
