@@ -8,6 +8,56 @@
 APT_DIR=
 APT_OPTS=()
 
+# "URI SUITE" of each enabled deb entry of the apt sources in $1 (default
+# /etc/apt): one-line .list files and deb822 .sources files alike.
+apt_source_entries() {
+	local etc=${1:-/etc/apt} file
+	for file in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
+		[ -f "$file" ] || continue
+		awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+			for (s = i + 1; s <= NF && $s !~ /^#/; s++) if (s == i + 1) print $i, $s }' "$file"
+	done
+	for file in "$etc"/sources.list.d/*.sources; do
+		[ -f "$file" ] || continue
+		awk 'BEGIN { RS = ""; FS = "\n" }
+			{	types = uris = suites = ""; enabled = "yes"
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^#/ || $i !~ /:/) continue
+					key = tolower(substr($i, 1, index($i, ":") - 1))
+					value = substr($i, index($i, ":") + 1)
+					if (key == "types") types = value
+					else if (key == "uris") uris = value
+					else if (key == "suites") suites = value
+					else if (key == "enabled") enabled = tolower(value)
+				}
+				gsub(/^[ \t]+|[ \t]+$/, "", enabled)
+				if (enabled == "no" || (" " types " ") !~ /[ \t]deb[ \t]/) next
+				nu = split(uris, u, /[ \t]+/); ns = split(suites, s, /[ \t]+/)
+				for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) if (u[a] != "" && s[b] != "") print u[a], s[b]
+			}' "$file"
+	done
+}
+
+# The Debian archive that carries suite $1, as this machine's apt reaches
+# it: the source of its own release (or of its -security suite, for a
+# security suite). SKIDGUARD_DEBIAN_MIRROR overrides it, with the security
+# archive beside it at <URL>-security as on Debian's own mirrors. Sets MIRROR.
+suite_mirror() {
+	local suite=$1 security= codename
+	[[ $suite != *-security ]] || security=-security
+	if [ -n "${SKIDGUARD_DEBIAN_MIRROR:-}" ]; then
+		MIRROR=${SKIDGUARD_DEBIAN_MIRROR%/}$security
+		return
+	fi
+	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null)
+	[ -n "$codename" ] ||
+		die "no VERSION_CODENAME in /etc/os-release to find the Debian mirror by; set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
+	MIRROR=$(apt_source_entries /etc/apt | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
+	MIRROR=${MIRROR%/}
+	[ -n "$MIRROR" ] ||
+		die "no Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
+}
+
 # A private apt state per suite set (and APT_ARCH, when set, for another
 # architecture's packages): the host's sources stay untouched.
 apt_setup() {
@@ -16,7 +66,8 @@ apt_setup() {
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
 	: >"$APT_DIR/sources.list.tmp"
 	for suite in "$@"; do
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(suite_url "$suite") $suite main" \
+		suite_mirror "$suite"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" \
 			>>"$APT_DIR/sources.list.tmp"
 	done
 	mv "$APT_DIR/sources.list.tmp" "$APT_DIR/sources.list"

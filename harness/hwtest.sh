@@ -7,11 +7,11 @@ build_hwtest() {
 	local tree=$1 build=$2 log="$2/hwtest-build.log"
 	stage_begin "hwtest build"
 	[ -f "$build/.config" ] || write_config "$tree" "$build"
-	kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed (see $log)"
+	kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed: $(make_failure "$log" "$build")"
 	make -C "$tree/tools/testing/selftests/perf_events" O="$build/kselftest/perf_events" \
 		KHDR_INCLUDES="-isystem $build/usr/include" CC="gcc -static" \
 		"$build/kselftest/perf_events/skid_signal" >>"$log" 2>&1 ||
-		die "skid_signal did not build: $(grep -m1 error "$log")"
+		die "skid_signal did not build: $(make_failure "$log" "$build")"
 	HWTEST_BIN="$build/kselftest/perf_events/skid_signal"
 	mkdir -p "$WORK/hwtest"
 	cp "$HWTEST_BIN" "$WORK/hwtest/skid_signal"

@@ -5,7 +5,7 @@ KERNEL_ARCH=${KERNEL_ARCH:-x86_64}
 BOOT_TIMEOUT=${SKIDGUARD_BOOT_TIMEOUT:-120}
 
 # Per architecture: cross compiler, kernel image, QEMU machine, console
-# and Debian packages. Both boot under TCG: nested KVM hangs here.
+# and Debian packages (deps.sh). Both boot under TCG: nested KVM hangs here.
 arch_settings() {
 	KERNEL_ARCH=$1
 	case "$KERNEL_ARCH" in
@@ -14,7 +14,6 @@ arch_settings() {
 		KERNEL_IMAGE_TARGET=bzImage
 		QEMU=(qemu-system-x86_64 -accel tcg -bios qboot.rom)
 		CONSOLE=ttyS0
-		ARCH_PACKAGES=(qemu-system-x86 busybox-static)
 		;;
 	arm64)
 		CROSS_COMPILE=aarch64-linux-gnu-
@@ -25,24 +24,28 @@ arch_settings() {
 		# tell from a lost signal. Skid stays natural, within a block.
 		QEMU=(qemu-system-aarch64 -accel tcg -icount shift=3,align=off,sleep=off -M virt -cpu max)
 		CONSOLE=ttyAMA0
-		ARCH_PACKAGES=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 		;;
 	*) die "unsupported architecture '$KERNEL_ARCH' (x86_64 or arm64)" ;;
 	esac
+	mapfile -t ARCH_PACKAGES < <(packages_of "$KERNEL_ARCH")
 }
 arch_settings "$KERNEL_ARCH"
 
 build_dir() { echo "$WORK/build/$(basename "$1")-$KERNEL_ARCH"; }
 
 # Why a make in build folder $2 failed, from its log $1: a full disk is
-# said so (its own log may have lost the message), else the first error.
+# said so (its own log may have lost the message), then a missing program
+# or header with its package, else the first error.
 make_failure() {
-	local log=$1 build=$2 free
+	local log=$1 build=$2 free missing
 	free=$(df -Pk "$build" 2>/dev/null | awk 'NR == 2 { print $4 }')
+	missing=$(missing_from_log "$log")
 	if grep -qs 'No space left on device' "$log" || [ "${free:-1024}" -lt 1024 ]; then
 		echo "no space left on device for $build (${free:-?} KiB free); free some and run again"
+	elif [ -n "$missing" ]; then
+		echo "$missing"
 	else
-		grep -m1 -E 'error:' "$log" 2>/dev/null || tail -n 1 "$log" 2>/dev/null
+		grep -m1 -E 'error:|Error [0-9]' "$log" 2>/dev/null || tail -n 1 "$log" 2>/dev/null
 	fi
 }
 
@@ -110,7 +113,7 @@ bisect_build() {
 		# shellcheck disable=SC2086 # a list of folders
 		if ! kmake "$tree" "$build" W=1 $dirs >"$build/build.log" 2>&1; then
 			git -C "$tree" checkout -q "skidguard/$branch"
-			die "$(git -C "$tree" log -1 --format=%s "$commit") does not build on its own: $(grep -m1 'error:' "$build/build.log")"
+			die "$(git -C "$tree" log -1 --format=%s "$commit") does not build on its own: $(make_failure "$build/build.log" "$build")"
 		fi
 		n=$((n + 1))
 	done
@@ -228,7 +231,7 @@ boot_qemu() {
 		[ -s "$log" ] || die "QEMU printed nothing before its ${BOOT_TIMEOUT}s timeout"
 		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	fi
-	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(tail -n 1 "$log.qemu")"
+	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(missing_from_log "$log.qemu" | grep . || tail -n 1 "$log.qemu")"
 	# panic=-1 and -no-reboot: a panic ends QEMU as a clean exit would.
 	! grep -q 'Kernel panic - not syncing' "$log" ||
 		die "the kernel panicked at boot: $(grep -m1 -o 'Kernel panic - not syncing.*' "$log" | tr -d '\r')"
@@ -293,7 +296,7 @@ parse_ktap() {
 	rm -f "$json"
 	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$input" \
 		>"${json%.json}.txt" 2>&1 || true
-	[ -s "$json" ] || die "kunit.py parse read no $what results from $input"
+	[ -s "$json" ] || die "kunit.py parse read no $what results from $input$(missing_from_log "${json%.json}.txt" | sed 's/^/: /')"
 	read -r "${prefix}_TOTAL" "${prefix}_PASSED" "${prefix}_FAILED_N" "${prefix}_SKIPPED" \
 		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
 	printf -v "${prefix}_FAILED" '%s' "$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")"

@@ -54,7 +54,7 @@ build_legacy_kselftests() {
 		mkdir -p "$build/kselftest/$target"
 		make -C "$tree/tools/testing/selftests/$target" OUTPUT="$build/kselftest/$target" \
 			CC="${CROSS_COMPILE}gcc -static" INSTALL_PATH="$install/$target" install >>"$log" 2>&1 ||
-			die "kselftest build failed: $(grep -m1 -E 'error:|Error [0-9]' "$log")"
+			die "kselftest build failed: $(make_failure "$log" "$build")"
 		{
 			echo "cd $target"
 			make -s --no-print-directory -C "$tree/tools/testing/selftests/$target" \
@@ -80,11 +80,11 @@ build_initramfs() {
 		cp -a "$build/kselftest_install" "$root/kselftest"
 		sed -n 's|^(\./\([^ ]*\) .*|\1|p' "$build/kselftest_install/run_kselftest.sh" >"$root/kselftest-selection"
 	elif has_kselftests "$tree"; then
-		kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed (see $log)"
+		kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed: $(make_failure "$log" "$build")"
 		make -C "$tree/tools/testing/selftests" O="$build" ARCH="$KERNEL_ARCH" \
 			CROSS_COMPILE="$CROSS_COMPILE" CC="${CROSS_COMPILE}gcc -static" \
 			TARGETS="$KSELFTEST_TARGETS" KSFT_INSTALL_PATH="$build/kselftest_install" install \
-			>>"$log" 2>&1 || die "kselftest build failed: $(grep -m1 -E 'error:|Error [0-9]' "$log")"
+			>>"$log" 2>&1 || die "kselftest build failed: $(make_failure "$log" "$build")"
 		# shellcheck disable=SC2086 # a word list
 		grep -vxF -f <(printf '%s\n' $(kselftests_skipped)) \
 			"$build/kselftest_install/kselftest-list.txt" | sed 's/^/-t /' >"$root/kselftest-selection"

@@ -12,6 +12,8 @@ STAGE_NAME=
 STAGE_START=
 ERROR_LINE=
 CLEANUP_PATHS=()
+# Where command_not_found_handle (deps.sh), run in a subshell, leaves its line.
+MISSING_COMMAND_FILE=${TMPDIR:-/tmp}/skidguard-missing.$$
 
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -21,6 +23,11 @@ log() { printf '  %s\n' "$*" >&2; }
 
 # A failure is one line: it is printed last, after the summary.
 die() {
+	# A command that was not found during this step says why it failed.
+	if [ -s "$MISSING_COMMAND_FILE" ]; then
+		set -- "$*: $(cat "$MISSING_COMMAND_FILE")"
+		rm -f "$MISSING_COMMAND_FILE"
+	fi
 	ERROR_LINE="skidguard: error: $*"
 	if [ -n "$STAGE_NAME" ]; then
 		SUMMARY_ROWS+=("$STAGE_NAME|FAIL|$(elapsed_since "$STAGE_START")|$*")
@@ -35,10 +42,14 @@ cleanup_later() { CLEANUP_PATHS+=("$1"); }
 
 on_exit() {
 	local rc=$? path
-	if [ "$rc" -ne 0 ] && [ -z "$ERROR_LINE" ]; then
+	if [ "$rc" -ne 0 ] && [ -z "$ERROR_LINE" ] && [ -s "$MISSING_COMMAND_FILE" ]; then
+		ERROR_LINE="skidguard: error: $(cat "$MISSING_COMMAND_FILE")"
+		[ -z "$STAGE_NAME" ] || SUMMARY_ROWS+=("$STAGE_NAME|FAIL|$(elapsed_since "$STAGE_START")|${ERROR_LINE#skidguard: error: }")
+	elif [ "$rc" -ne 0 ] && [ -z "$ERROR_LINE" ]; then
 		ERROR_LINE="skidguard: error: unexpected failure (exit $rc) in ${STAGE_NAME:-set-up}; trace it with bash -x $0"
 		[ -z "$STAGE_NAME" ] || SUMMARY_ROWS+=("$STAGE_NAME|FAIL|$(elapsed_since "$STAGE_START")|exit $rc")
 	fi
+	rm -f "$MISSING_COMMAND_FILE"
 	for path in "${CLEANUP_PATHS[@]}"; do
 		[ -e "$path" ] && rm -rf -- "$path"
 	done
@@ -54,6 +65,7 @@ trap 'ERROR_LINE="skidguard: error: interrupted"; exit 130' INT TERM
 stage_begin() {
 	STAGE_NAME="${STAGE_PREFIX:-}$1"
 	STAGE_START=$(now)
+	rm -f "$MISSING_COMMAND_FILE"
 	printf '==> %s\n' "$STAGE_NAME" >&2
 }
 
@@ -272,14 +284,6 @@ cover_description() {
 		hdr { folded = 0; next }
 		/^[^ ].* \([0-9]+\):$/ { exit }
 		{ print }' hdr=1 "$1"
-}
-
-# Debian suites live in two archives.
-suite_url() {
-	case "$1" in
-	*-security) echo http://deb.debian.org/debian-security ;;
-	*) echo http://deb.debian.org/debian ;;
-	esac
 }
 
 require_branch() {

@@ -92,6 +92,46 @@ else
 	pass "splat scanner"
 fi
 
+# The Debian mirror comes from apt's own sources, one-line and deb822
+# alike (disabled entries and deb-src left out); the variable overrides it.
+mkdir -p "$SCRATCH/apt/sources.list.d"
+printf '%s\n' '# a comment' 'deb-src http://mirror.example/debian bookworm main' \
+	'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main contrib' >"$SCRATCH/apt/sources.list"
+printf '%s\n' 'Types: deb deb-src' 'URIs: http://security.example/debian-security' 'Suites: bookworm-security' \
+	'Components: main' '' 'Types: deb' 'URIs: http://old.example/debian' 'Suites: bullseye' 'Enabled: no' \
+	>"$SCRATCH/apt/sources.list.d/debian.sources"
+entries=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh" && apt_source_entries "$SCRATCH/apt" | paste -sd' ')
+mirrors=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh" && SKIDGUARD_DEBIAN_MIRROR=http://mirror.example/debian/ &&
+	suite_mirror sid && echo "$MIRROR" && suite_mirror bullseye-security && echo "$MIRROR")
+if [ "$entries" != "http://mirror.example/debian/ bookworm http://security.example/debian-security bookworm-security" ]; then
+	fail "Debian mirror from apt sources" "read: $entries"
+elif [ "$(paste -sd' ' <<<"$mirrors")" != "http://mirror.example/debian http://mirror.example/debian-security" ]; then
+	fail "Debian mirror from apt sources" "SKIDGUARD_DEBIAN_MIRROR gave: $mirrors"
+elif git -C "$ROOT" grep -qE 'https?://[a-z0-9.-]*debian[a-z0-9.-]*/' -- . ':!*.patch'; then
+	fail "Debian mirror from apt sources" "a mirror address is written in the repository"
+else
+	pass "Debian mirror from apt sources"
+fi
+
+# What a log says is missing is named with its Debian package: the
+# table's, else one of the same name, else none.
+missing_case() { (. "$ROOT/harness/lib.sh" && . "$ROOT/harness/deps.sh" && missing_from_log <(printf '%s\n' "$1")); }
+bad_names=
+while IFS='|' read -r line want; do
+	named=$(missing_case "$line")
+	[ "$named" = "$want" ] || bad_names+="${bad_names:+; }'$line' gave '$named'"
+done <<'EOF'
+make[2]: rsync: No such file or directory|rsync: not installed (Debian package rsync)
+/bin/sh: 1: bison: not found|bison: not installed (Debian package bison)
+bash: line 3: dtc: command not found|dtc: not installed (no Debian package known for it: add one to harness/deps.sh)
+scripts/sign-file.c:25:10: fatal error: openssl/opensslv.h: No such file or directory|openssl/opensslv.h: not installed (Debian package libssl-dev)
+/usr/bin/ld: cannot find -lc: No such file or directory|-lc: not installed (Debian package libc6-dev)
+timeout: failed to run command 'qemu-system-aarch64': No such file or directory|qemu-system-aarch64: not installed (Debian package qemu-system-arm)
+ModuleNotFoundError: No module named 'ply.lex'|ply: not installed (Debian package python3-ply)
+make[2]: *** [../lib.mk:175: install] Error 2|
+EOF
+if [ -n "$bad_names" ]; then fail "missing programs named" "$bad_names"; else pass "missing programs named"; fi
+
 expect_error "unknown branch" "unknown branch 'no-such-branch'" \
 	"$ROOT/harness/skidguard" main no-such-branch && pass "unknown branch"
 
@@ -155,6 +195,23 @@ if out=$("$ROOT/harness/skidguard" mbox mainline 2>&1); then
 else
 	fail "mbox" "$(tail -n 1 <<<"$out")"
 fi
+
+# A program the harness or the kernel's make runs that is not on PATH
+# (here hidden from it): the one error line names it and its package.
+# rsync is run by kselftest's install target, cpio by the harness itself.
+hide_program() {
+	local dir="$SCRATCH/path-without-$1" d f
+	mkdir -p "$dir"
+	for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+		for f in "$d"/*; do [ -e "$dir/${f##*/}" ] || ln -s "$f" "$dir/${f##*/}"; done
+	done
+	rm -f "$dir/$1"
+	echo "$dir"
+}
+expect_error "missing program, in make" "kselftest build failed: rsync: not installed \(Debian package rsync\)$" \
+	env PATH="$(hide_program rsync)" "$ROOT/harness/skidguard" main mainline && pass "missing program, in make"
+expect_error "missing program, in the harness" "cannot pack the initramfs: cpio: not installed \(Debian package cpio\)$" \
+	env PATH="$(hide_program cpio)" "$ROOT/harness/skidguard" main mainline && pass "missing program, in the harness"
 
 # QEMU frozen before its first instruction (-S) prints nothing.
 expect_error "QEMU hang" "QEMU printed nothing before its 5s timeout" \
