@@ -77,7 +77,7 @@ verify_MISSING_FIXES_TAG() {
 # checks, but for UNKNOWN_COMMIT_ID where the base has no history to look
 # ids up in, and the verified warnings above.
 run_checkpatch() {
-	local branch=$1 tree=$2 patch path report ignores= patch_ignores type bad=0 detail
+	local branch=$1 tree=$2 patch path report ignores= patch_ignores type bad=0 detail key reused=0 kept_types
 	local -a patches
 	local -A verified=()
 	stage_begin "checkpatch --strict ($branch)"
@@ -87,6 +87,15 @@ run_checkpatch() {
 	fi
 	for patch in "${patches[@]}"; do
 		path="$SERIES_ROOT/$branch/$patch"
+		# A patch that passed before, unchanged, on the same base and checks.
+		key=$(inputs_digest "$(sha256sum <"$path")" "$(git -C "$tree" rev-parse skidguard-base)" \
+			"$ignores" "$(sha256sum <"${BASH_SOURCE[0]}")")
+		if [ -f "$WORK/cache/checkpatch/$key" ]; then
+			read -ra kept_types <"$WORK/cache/checkpatch/$key" || true
+			for type in "${kept_types[@]}"; do verified[$type]=$((${verified[$type]:-0} + 1)); done
+			reused=$((reused + 1))
+			continue
+		fi
 		patch_ignores=$ignores
 		report=$(checkpatch_report "$tree" "$path" "$patch_ignores")
 		for type in "${CHECKPATCH_VERIFIED[@]}"; do
@@ -99,7 +108,11 @@ run_checkpatch() {
 			grep -E -A3 '^(ERROR|WARNING|CHECK):' <<<"$report" | head -n 30 >&2
 			log "$patch: $(grep -m1 '^total:' <<<"$report")"
 			bad=$((bad + 1))
+			continue
 		fi
+		# Clean: kept, with the warnings verified instead.
+		mkdir -p "$WORK/cache/checkpatch"
+		tr ',' ' ' <<<"${patch_ignores#"$ignores"}" >"$WORK/cache/checkpatch/$key"
 	done
 	[ "$bad" -eq 0 ] || die "checkpatch --strict flags $bad patch(es) of series/$branch"
 	detail="${#patches[@]} patches: 0 errors, 0 warnings, 0 checks"
@@ -107,6 +120,7 @@ run_checkpatch() {
 		[ -z "${verified[$type]:-}" ] || detail+="; ${CHECKPATCH_VERIFIED_WHY[$type]}: ${verified[$type]}"
 	done
 	[ -z "$ignores" ] || detail+="; commit ids unchecked (base has no history)"
+	[ "$reused" -eq 0 ] || detail+="; $REUSED_NOTE: $reused of ${#patches[@]} patches"
 	stage_end ok "$detail"
 }
 

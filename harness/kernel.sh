@@ -63,10 +63,32 @@ config_fragments() {
 	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config" "$SKIDGUARD_ROOT/config/skid.config" ${CONFIG_EXTRA:+"$CONFIG_EXTRA"}
 }
 
-# tinyconfig plus the fragments, through merge_config.sh.
+# The compiler's version, which the config and every object depend on.
+compiler_version() { "${CROSS_COMPILE}gcc" --version | head -n 1; }
+
+# What a config depends on: the base, the Kconfig files the checked-out
+# commit changes over it, the fragments, the architecture and compiler.
+config_inputs() {
+	local tree=$1 kconfigs
+	kconfigs=$(git -C "$tree" diff --name-only skidguard-base HEAD | grep -E '(^|/)Kconfig[^/]*$' || true)
+	# shellcheck disable=SC2046 # a list of fragment paths
+	inputs_digest "$(git -C "$tree" rev-parse skidguard-base)" \
+		"$([ -z "$kconfigs" ] || git -C "$tree" ls-tree HEAD -- $kconfigs)" \
+		"$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)"
+}
+
+# tinyconfig plus the fragments, through merge_config.sh; kept as it is
+# when its inputs did not change (CONFIG_REUSED=yes).
 write_config() {
-	local tree=$1 build=$2
+	local tree=$1 build=$2 inputs
 	mkdir -p "$build"
+	inputs=$(config_inputs "$tree")
+	CONFIG_REUSED=
+	if [ -f "$build/.config" ] && stamp_matches "$build/.config.inputs" "$inputs"; then
+		CONFIG_REUSED=yes
+		return
+	fi
+	rm -f "$build/.config.inputs"
 	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 ||
 		die "make tinyconfig failed: $(make_failure "$build/config.log" "$build")"
 	# shellcheck disable=SC2046 # a list of fragment paths
@@ -74,6 +96,7 @@ write_config() {
 		>>"$build/config.log" 2>&1 || die "merge_config.sh failed: $(make_failure "$build/config.log" "$build")"
 	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 ||
 		die "make olddefconfig failed: $(make_failure "$build/config.log" "$build")"
+	echo "$inputs" >"$build/.config.inputs"
 }
 
 # True if some Kconfig file of the tree defines the symbol (CONFIG_ less).
@@ -96,7 +119,7 @@ configure_kernel() {
 		done < <(grep '^CONFIG_.*=y$' "$fragment")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "config dropped ${missing[*]} (unmet dependencies?)"
-	stage_end ok "tinyconfig + $(basename -a $(config_fragments) | paste -sd+)${absent:+; not in this tree: ${absent[*]}}"
+	stage_end ok "tinyconfig + $(basename -a $(config_fragments) | paste -sd+)${absent:+; not in this tree: ${absent[*]}}${CONFIG_REUSED:+; $REUSED_NOTE}"
 }
 
 # Each patch but the last must build on its own (bisectability): the
@@ -121,9 +144,30 @@ bisect_build() {
 	stage_end ok "$n of $((n + 1)) patches built without the ones after them"
 }
 
+# What a kernel image depends on: the tree's content (committed: a tree
+# with changes has none), the config and the compiler.
+build_inputs() {
+	local tree=$1 build=$2
+	[ -z "$(git -C "$tree" status --porcelain)" ] || return 1
+	inputs_digest "$(git -C "$tree" rev-parse 'HEAD^{tree}')" "$(sha256sum <"$build/.config")" \
+		"$(compiler_version)" "W=1 $KERNEL_IMAGE_TARGET"
+}
+
+# Builds the image; a stamp says which inputs it was built from, none
+# while it is being built or when the tree has uncommitted changes.
 compile_kernel() {
-	local tree=$1 build=$2 log=$3
-	kmake "$tree" "$build" W=1 "$KERNEL_IMAGE_TARGET" >"$log" 2>&1
+	local tree=$1 build=$2 log=$3 inputs
+	rm -f "$build/.build.inputs"
+	kmake "$tree" "$build" W=1 "$KERNEL_IMAGE_TARGET" >"$log" 2>&1 || return
+	if [ "$log" = "$build/build.log" ] && inputs=$(build_inputs "$tree" "$build"); then
+		echo "$inputs" >"$build/.build.inputs"
+	fi
+}
+
+# True if the image and its build.log are from these very inputs.
+kernel_is_current() {
+	local inputs
+	[ -f "$(kernel_image "$2")" ] && inputs=$(build_inputs "$1" "$2") && stamp_matches "$2/.build.inputs" "$inputs"
 }
 
 # Folders whose C files the series changes up to commit $2.
@@ -149,7 +193,7 @@ log_findings() {
 # Fails the stage on a finding on a line the series adds; counts those
 # the base already had in the files the series touches. $3 names them.
 judge_findings() {
-	local tree=$1 log=$2 what=$3 new old
+	local tree=$1 log=$2 what=$3 note=${4:-} new old
 	new=$(log_findings "$tree" "$log" | grep -F -f <(series_added_lines "$tree" | sed 's/$/: /') || true)
 	if [ -n "$new" ]; then
 		head -n 5 <<<"$new" >&2
@@ -158,59 +202,94 @@ judge_findings() {
 	old=$(log_findings "$tree" "$log" |
 		grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') || true)
 	[ "$old" -gt 0 ] || old=
-	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}"
+	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}$note"
 }
 
 # W=1 build. A warning on a line the series adds fails the stage; older
 # trees have warnings of their own in the same files, which are counted.
 build_kernel() {
-	local tree=$1 build=$2
+	local tree=$1 build=$2 reused=
 	stage_begin "build ($KERNEL_ARCH, W=1)"
-	compile_kernel "$tree" "$build" "$build/build.log" ||
-		die "kernel build failed: $(make_failure "$build/build.log" "$build")"
-	judge_findings "$tree" "$build/build.log" "W=1 warning"
+	if kernel_is_current "$tree" "$build"; then
+		reused="; $REUSED_NOTE"
+	else
+		compile_kernel "$tree" "$build" "$build/build.log" ||
+			die "kernel build failed: $(make_failure "$build/build.log" "$build")"
+	fi
+	judge_findings "$tree" "$build/build.log" "W=1 warning" "$reused"
 }
 
 # sparse (C=2) over the kernel folders the series touches, judged as W=1.
 check_sparse() {
-	local tree=$1 build=$2
+	local tree=$1 build=$2 inputs reused=
 	stage_begin "sparse ($KERNEL_ARCH)"
 	fetch_sparse
-	# shellcheck disable=SC2046 # a list of folders
-	kmake "$tree" "$build" C=2 CHECK="$SPARSE" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
-		>"$build/sparse.log" 2>&1 || die "sparse run failed: $(make_failure "$build/sparse.log" "$build")"
-	grep -q '^  CHECK ' "$build/sparse.log" || die "the kernel refused sparse: $(grep -m1 'sparse' "$build/sparse.log")"
-	judge_findings "$tree" "$build/sparse.log" "sparse warning"
+	# The build stage just left a stamp of the image's inputs.
+	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$SPARSE")
+	if [ -f "$build/.build.inputs" ] && stamp_matches "$build/.sparse.inputs" "$inputs"; then
+		reused="; $REUSED_NOTE"
+	else
+		rm -f "$build/.sparse.inputs"
+		# shellcheck disable=SC2046 # a list of folders
+		kmake "$tree" "$build" C=2 CHECK="$SPARSE" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
+			>"$build/sparse.log" 2>&1 || die "sparse run failed: $(make_failure "$build/sparse.log" "$build")"
+		grep -q '^  CHECK ' "$build/sparse.log" || die "the kernel refused sparse: $(grep -m1 'sparse' "$build/sparse.log")"
+		[ ! -f "$build/.build.inputs" ] || echo "$inputs" >"$build/.sparse.inputs"
+	fi
+	judge_findings "$tree" "$build/sparse.log" "sparse warning" "$reused"
 }
 
 # Text of kernel/events/core.o, base against series, in a folder of its
 # own: the base's config, the series' new options at their defaults (its
 # tests off), as a distribution would build it. A figure, not a test.
+# The base's object is built once per base, config and compiler, and kept;
+# the comparison runs again whenever the series' tree changes.
 BLOAT_TARGET=64
 bloat_core() {
-	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta
+	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base inputs reused=
 	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
 	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag='' what="all symbols"; }
-	git -C "$tree" checkout -q skidguard-base
-	write_config "$tree" "$build"
-	rm -f "$build/core.o.base"
-	if kmake "$tree" "$build" kernel/events/core.o >"$build/build.log" 2>&1; then
-		cp "$build/kernel/events/core.o" "$build/core.o.base"
+	# shellcheck disable=SC2046 # a list of fragment paths
+	base="$WORK/cache/bloat-base/$(inputs_digest "$(git -C "$tree" rev-parse skidguard-base)" \
+		"$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)")"
+	[ -f "$base/core.o" ] || bloat_base_object "$tree" "$build" "$branch" "$base"
+	inputs=$(inputs_digest "$base" "$(git -C "$tree" rev-parse 'HEAD^{tree}')" "$flag")
+	if [ -f "$build/bloat.txt" ] && stamp_matches "$build/.bloat.inputs" "$inputs"; then
+		reused="; $REUSED_NOTE"
+	else
+		rm -f "$build/.bloat.inputs"
+		cmp -s "$base/config" "$build/.config" || cp "$base/config" "$build/.config"
+		{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" kernel/events/core.o; } >"$build/build.log" 2>&1 ||
+			die "kernel/events/core.o of the series does not build: $(make_failure "$build/build.log" "$build")"
+		# shellcheck disable=SC2086 # an optional flag
+		python3 "$tree/scripts/bloat-o-meter" $flag "$base/core.o" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
+			die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"
+		echo "$inputs" >"$build/.bloat.inputs"
 	fi
-	git -C "$tree" checkout -q "skidguard/$branch"
-	[ -f "$build/core.o.base" ] || die "the base's kernel/events/core.o does not build: $(make_failure "$build/build.log" "$build")"
-	{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" kernel/events/core.o; } >"$build/build.log" 2>&1 ||
-		die "kernel/events/core.o of the series does not build: $(make_failure "$build/build.log" "$build")"
-	# shellcheck disable=SC2086 # an optional flag
-	python3 "$tree/scripts/bloat-o-meter" $flag "$build/core.o.base" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
-		die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"
-	rm -f "$build/core.o.base"
 	delta=$(sed -n '1s/.*(\(-\{0,1\}[0-9]*\))$/\1/p' "$build/bloat.txt")
 	[ -n "$delta" ] || die "bloat-o-meter printed no total: $(head -n 1 "$build/bloat.txt")"
 	[ "$delta" -lt 0 ] || delta="+$delta"
 	stage_end ok "kernel/events/core.o $what $delta bytes; $(sed -n '1s/ up\/down.*//p' "$build/bloat.txt")$(
 		[ "$branch" != mainline ] || printf '; target at most +%s: %s' "$BLOAT_TARGET" \
-			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")"
+			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")$reused"
+}
+
+# The base's core.o and config into folder $4, built in folder $2 with
+# the base checked out; the tree goes back to the series after.
+bloat_base_object() {
+	local tree=$1 build=$2 branch=$3 dest=$4 ok=
+	git -C "$tree" checkout -q skidguard-base
+	# The folder's config is the series' now, whatever its stamp says.
+	rm -f "$build/.config.inputs"
+	write_config "$tree" "$build"
+	kmake "$tree" "$build" kernel/events/core.o >"$build/build.log" 2>&1 && ok=yes
+	git -C "$tree" checkout -q "skidguard/$branch"
+	[ -n "$ok" ] || die "the base's kernel/events/core.o does not build: $(make_failure "$build/build.log" "$build")"
+	mkdir -p "$dest.tmp.$$"
+	cleanup_later "$dest.tmp.$$"
+	cp "$build/kernel/events/core.o" "$dest.tmp.$$/core.o"
+	cp "$build/.config" "$dest.tmp.$$/config"
+	mv "$dest.tmp.$$" "$dest"
 }
 
 kernel_image() { echo "$1/arch/$KERNEL_ARCH/boot/$KERNEL_IMAGE_TARGET"; }

@@ -77,8 +77,15 @@ stage_end() {
 
 RUN_START=$(now)
 
+# A stage whose inputs did not change since its last success is not run
+# again: the digest of its inputs is kept in a stamp beside its output,
+# and its detail ends in REUSED_NOTE.
+REUSED_NOTE="reused: inputs unchanged since the last run"
+inputs_digest() { printf '%s\n' "$@" | sha256sum | cut -d' ' -f1; }
+stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
 print_summary() {
-	local row stage result secs detail good=0 bad=0 skipped=0
+	local row stage result secs detail good=0 bad=0 skipped=0 reused
 	printf '\n%-32s %-6s %8s  %s\n' STAGE RESULT SECONDS DETAIL
 	for row in "${SUMMARY_ROWS[@]}"; do
 		IFS='|' read -r stage result secs detail <<<"$row"
@@ -91,6 +98,8 @@ print_summary() {
 		esac
 	done
 	printf '%-32s %-6s %8s\n' total "" "$(elapsed_since "$RUN_START")"
+	reused=$(printf '%s\n' "${SUMMARY_ROWS[@]}" | grep -c "$REUSED_NOTE" || true)
+	[ "$reused" -eq 0 ] || printf 'reused: %d stages whose inputs did not change\n' "$reused"
 	printf 'stages: %d passed, %d failed, %d skipped\n' "$good" "$bad" "$skipped"
 }
 

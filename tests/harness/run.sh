@@ -213,6 +213,37 @@ expect_error "missing program, in make" "kselftest build failed: rsync: not inst
 expect_error "missing program, in the harness" "cannot pack the initramfs: cpio: not installed \(Debian package cpio\)$" \
 	env PATH="$(hide_program cpio)" "$ROOT/harness/skidguard" main mainline && pass "missing program, in the harness"
 
+# Stages whose inputs did not change are reused; a changed patch reruns
+# what depends on it. A one-line change to patch 1 (a comment in the code
+# it adds, new on every run, as the checks are kept by content): checkpatch
+# checks that patch alone, the build, sparse and bloat-o-meter run again;
+# then a run with nothing changed reuses them all.
+make_branch edited
+first=$(grep -v '^#' "$SCRATCH/series/edited/series" | head -n 1)
+sed -i "s/^+ \\* Whether a sample record of the event may be written/+ * Whether a sample record (edit $(date +%s%N)) may be written/" \
+	"$SCRATCH/series/edited/$first"
+patches=$(grep -cv '^[[:space:]]*\(#\|$\)' "$SCRATCH/series/edited/series")
+reran() { grep -E "^$1 " <<<"$2" | grep -qv 'reused: inputs unchanged'; }
+if ! cmp -s "$SCRATCH/series/edited/$first" "$ROOT/series/mainline/$first"; then
+	out=$(env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main edited 2>&1)
+	rc=$?
+	again=$(env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main edited 2>&1)
+	if [ "$rc" -ne 0 ]; then
+		fail "changed inputs rerun their stages" "exit $rc: $(tail -n 1 <<<"$out")"
+	elif ! grep -qE "^checkpatch --strict \(edited\) .*reused: inputs unchanged since the last run: $((patches - 1)) of $patches patches$" <<<"$out"; then
+		fail "changed inputs rerun their stages" "checkpatch did not check the changed patch alone: $(grep '^checkpatch' <<<"$out")"
+	elif ! reran 'build \(x86_64,' "$out" || ! reran 'sparse' "$out" || ! reran 'bloat-o-meter' "$out"; then
+		fail "changed inputs rerun their stages" "build, sparse or bloat-o-meter was reused for a changed patch"
+	elif [ "$(grep -cE '^(checkpatch|config|build|sparse|bloat-o-meter) .*reused: inputs unchanged' <<<"$again")" -ne 5 ]; then
+		fail "changed inputs rerun their stages" "a run with nothing changed ran again: $(grep -E '^(checkpatch|config|build|sparse|bloat)' <<<"$again" | grep -v reused)"
+	else
+		echo "  one patch changed: $(awk '$1 == "total" { print $2 }' <<<"$out") s; then nothing changed: $(awk '$1 == "total" { print $2 }' <<<"$again") s"
+		pass "changed inputs rerun their stages"
+	fi
+else
+	fail "changed inputs rerun their stages" "the edit did not change $first"
+fi
+
 # QEMU frozen before its first instruction (-S) prints nothing.
 expect_error "QEMU hang" "QEMU printed nothing before its 5s timeout" \
 	env SKIDGUARD_BOOT_TIMEOUT=5 SKIDGUARD_QEMU_EXTRA=-S "$ROOT/harness/skidguard" main mainline &&
