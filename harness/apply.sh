@@ -87,9 +87,10 @@ run_checkpatch() {
 	fi
 	for patch in "${patches[@]}"; do
 		path="$SERIES_ROOT/$branch/$patch"
-		# A patch that passed before, unchanged, on the same base and checks.
-		key=$(inputs_digest "$(sha256sum <"$path")" "$(git -C "$tree" rev-parse skidguard-base)" \
-			"$ignores" "$(sha256sum <"${BASH_SOURCE[0]}")")
+		# A patch that passed before, unchanged, on the same base, checks,
+		# checkpatch and MAINTAINERS (as the series leaves them).
+		key=$(inputs_digest "$(sha256sum <"$path")" "$(git -C "$tree" rev-parse skidguard-base \
+			HEAD:scripts HEAD:MAINTAINERS)" "$ignores" "$(sha256sum <"${BASH_SOURCE[0]}")")
 		if [ -f "$WORK/cache/checkpatch/$key" ]; then
 			read -ra kept_types <"$WORK/cache/checkpatch/$key" || true
 			for type in "${kept_types[@]}"; do verified[$type]=$((${verified[$type]:-0} + 1)); done

@@ -8,54 +8,64 @@
 APT_DIR=
 APT_OPTS=()
 
-# "URI SUITE" of each enabled deb entry of the apt sources in $1 (default
+# "URI SUITE" of each enabled deb entry with the component main (a Debian
+# archive, not a third party's) in the apt sources of $1 (default
 # /etc/apt): one-line .list files and deb822 .sources files alike.
 apt_source_entries() {
 	local etc=${1:-/etc/apt} file
 	for file in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
 		[ -f "$file" ] || continue
-		awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-			for (s = i + 1; s <= NF && $s !~ /^#/; s++) if (s == i + 1) print $i, $s }' "$file"
+		awk '$1 == "deb" {
+				i = 2
+				if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+				for (c = i + 2; c <= NF && $c !~ /^#/; c++) if ($c == "main") { print $i, $(i + 1); next }
+			}' "$file"
 	done
 	for file in "$etc"/sources.list.d/*.sources; do
 		[ -f "$file" ] || continue
 		awk 'BEGIN { RS = ""; FS = "\n" }
-			{	types = uris = suites = ""; enabled = "yes"
+			{	types = uris = suites = components = ""; enabled = "yes"
 				for (i = 1; i <= NF; i++) {
 					if ($i ~ /^#/ || $i !~ /:/) continue
 					key = tolower(substr($i, 1, index($i, ":") - 1))
-					value = substr($i, index($i, ":") + 1)
+					value = " " substr($i, index($i, ":") + 1) " "
+					gsub(/[ \t]+/, " ", value)
 					if (key == "types") types = value
 					else if (key == "uris") uris = value
 					else if (key == "suites") suites = value
+					else if (key == "components") components = value
 					else if (key == "enabled") enabled = tolower(value)
 				}
-				gsub(/^[ \t]+|[ \t]+$/, "", enabled)
-				if (enabled == "no" || (" " types " ") !~ /[ \t]deb[ \t]/) next
-				nu = split(uris, u, /[ \t]+/); ns = split(suites, s, /[ \t]+/)
-				for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) if (u[a] != "" && s[b] != "") print u[a], s[b]
+				if (enabled == " no " || types !~ / deb / || components !~ / main /) next
+				nu = split(uris, u, " "); ns = split(suites, s, " ")
+				for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) print u[a], s[b]
 			}' "$file"
 	done
 }
 
 # The Debian archive that carries suite $1, as this machine's apt reaches
 # it: the source of its own release (or of its -security suite, for a
-# security suite). SKIDGUARD_DEBIAN_MIRROR overrides it, with the security
-# archive beside it at <URL>-security as on Debian's own mirrors. Sets MIRROR.
+# security suite); a mirror+file: list gives its first mirror.
+# SKIDGUARD_DEBIAN_MIRROR overrides it, with the security archive beside
+# it at <URL>-security as on Debian's own mirrors. $2: another /etc/apt
+# (tests). Sets MIRROR.
 suite_mirror() {
-	local suite=$1 security= codename
+	local suite=$1 etc=${2:-/etc/apt} security= codename
 	[[ $suite != *-security ]] || security=-security
 	if [ -n "${SKIDGUARD_DEBIAN_MIRROR:-}" ]; then
 		MIRROR=${SKIDGUARD_DEBIAN_MIRROR%/}$security
 		return
 	fi
-	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null)
+	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
 	[ -n "$codename" ] ||
 		die "no VERSION_CODENAME in /etc/os-release to find the Debian mirror by; set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
-	MIRROR=$(apt_source_entries /etc/apt | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
+	MIRROR=$(apt_source_entries "$etc" | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
+	if [[ $MIRROR == mirror+file:* ]]; then
+		MIRROR=$(sed -n 's/^\([a-z]*:\/\/[^[:space:]]*\).*/\1/p' "${MIRROR#mirror+file:}" 2>/dev/null | head -n 1 || true)
+	fi
 	MIRROR=${MIRROR%/}
-	[ -n "$MIRROR" ] ||
-		die "no Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
+	[[ $MIRROR == http://* || $MIRROR == https://* ]] ||
+		die "no http(s) Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
 }
 
 # A private apt state per suite set (and APT_ARCH, when set, for another
@@ -284,11 +294,11 @@ fetch_busybox() {
 
 # sparse as the kernel accepts it: 6.14 and later want one that knows
 # __typeof_unqual__, newer than Debian 12's 0.6.4. sid's runs from its own
-# folder with sid's C library. Sets SPARSE (a command line).
+# folder with sid's C library. Sets SPARSE (a command line) and SPARSE_VERSION.
 fetch_sparse() {
 	local dir="$WORK/sparse-sid"
 	unpack_packages_once "$dir" sid sparse libc6
 	SPARSE="$dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $dir/usr/lib/x86_64-linux-gnu $dir/usr/bin/sparse"
 	# shellcheck disable=SC2086 # a command line
-	$SPARSE --version >/dev/null 2>&1 || die "sid's sparse does not run here: $($SPARSE --version 2>&1 | head -n 1)"
+	SPARSE_VERSION=$($SPARSE --version 2>&1) || die "sid's sparse does not run here: $(head -n 1 <<<"$SPARSE_VERSION")"
 }

@@ -35,9 +35,6 @@ arm64 libc6-dev-arm64-cross  aarch64-linux-gnu/libc.a
 # The packages of scope $1.
 packages_of() { awk -v scope="$1" '$1 == scope { print $2 }' <<<"$PACKAGE_TABLE"; }
 
-HOST_PACKAGES=()
-mapfile -t HOST_PACKAGES < <(packages_of host)
-
 ensure_packages() {
 	local pkg missing=()
 	for pkg in "$@"; do
@@ -52,27 +49,39 @@ ensure_packages() {
 		die "apt-get install ${missing[*]} failed: $(grep -m1 '^E:' "$WORK/apt-install.log")"
 }
 
-# The first thing a log says is missing (a command, header, library or
-# Python module), as the shell, make, the compiler, the linker, timeout,
-# env or Python word it.
+# The package the table names for something, or nothing.
+package_providing() {
+	awk -v name="$1" '{ for (i = 3; i <= NF; i++) if ($i == name) { print $2; exit } }' <<<"$PACKAGE_TABLE"
+}
+
+# The first thing a log says is missing: a program, as the shell, make,
+# timeout or env word it, a Python module, or a header or library the
+# table knows (a header the tree lacks is the tree's error, not a package's).
 missing_in_log() {
-	sed -n -E \
+	local name
+	while read -r name; do
+		case "$name" in
+		*.h | -l*) [ -n "$(package_providing "$name")" ] || continue ;;
+		esac
+		echo "$name"
+		return
+	done < <(sed -n -E \
 		-e "s/^.*(sh|bash)(: line)?(:? [0-9]+)?: ([^ :]+): (command )?not found$/\\4/p" \
 		-e "s/^make(\\[[0-9]+\\])?: ([^ :]+): No such file or directory$/\\2/p" \
 		-e "s/^.*fatal error: ([^ :]+): No such file or directory$/\\1/p" \
 		-e "s/^.*cannot find (-l[^ :]+).*$/\\1/p" \
-		-e "s/^(timeout|env): [^']*('|‘)([^'’]+)('|’): No such file or directory$/\\3/p" \
+		-e "s/^([^ :]*\\/)?(timeout|env): [^']*('|‘)([^'’]+)('|’): No such file or directory$/\\4/p" \
 		-e "s/^ModuleNotFoundError: No module named '([^'.]+).*$/\\1/p" \
-		"$1" 2>/dev/null | head -n 1
+		"$1" 2>/dev/null)
 }
 
 # "NAME: not installed (Debian package P)" for something missing: the
 # table's package, else a package of that very name, if Debian has one.
 missing_line() {
 	local name=$1 pkg
-	pkg=$(awk -v name="$name" '{ for (i = 3; i <= NF; i++) if ($i == name) { print $2; exit } }' <<<"$PACKAGE_TABLE")
-	if [ -z "$pkg" ] && apt-cache show --no-all-versions "${name#-l}" >/dev/null 2>&1; then
-		pkg=${name#-l}
+	pkg=$(package_providing "$name")
+	if [ -z "$pkg" ] && [[ $name =~ ^[a-z0-9][a-z0-9+-]*$ ]] && apt-cache show --no-all-versions "$name" >/dev/null 2>&1; then
+		pkg=$name
 	fi
 	if [ -n "$pkg" ]; then
 		echo "$name: not installed (Debian package $pkg)"
@@ -91,7 +100,9 @@ missing_from_log() {
 # A command the harness itself runs that is not there: bash calls this in
 # a subshell, so the line goes to a file that on_exit reads.
 command_not_found_handle() {
-	missing_line "$1" >"$MISSING_COMMAND_FILE"
-	log "$(cat "$MISSING_COMMAND_FILE")"
+	local line
+	line=$(missing_line "$1")
+	log "$line"
+	echo "$line" 2>/dev/null >"$MISSING_COMMAND_FILE" || true
 	return 127
 }

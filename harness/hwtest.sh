@@ -6,7 +6,7 @@
 build_hwtest() {
 	local tree=$1 build=$2 log="$2/hwtest-build.log"
 	stage_begin "hwtest build"
-	[ -f "$build/.config" ] || write_config "$tree" "$build"
+	write_config "$tree" "$build"
 	kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed: $(make_failure "$log" "$build")"
 	make -C "$tree/tools/testing/selftests/perf_events" O="$build/kselftest/perf_events" \
 		KHDR_INCLUDES="-isystem $build/usr/include" CC="gcc -static" \

@@ -5,7 +5,8 @@ KERNEL_ARCH=${KERNEL_ARCH:-x86_64}
 BOOT_TIMEOUT=${SKIDGUARD_BOOT_TIMEOUT:-120}
 
 # Per architecture: cross compiler, kernel image, QEMU machine, console
-# and Debian packages (deps.sh). Both boot under TCG: nested KVM hangs here.
+# (its Debian packages are in deps.sh). Both boot under TCG: nested KVM
+# hangs here.
 arch_settings() {
 	KERNEL_ARCH=$1
 	case "$KERNEL_ARCH" in
@@ -27,7 +28,6 @@ arch_settings() {
 		;;
 	*) die "unsupported architecture '$KERNEL_ARCH' (x86_64 or arm64)" ;;
 	esac
-	mapfile -t ARCH_PACKAGES < <(packages_of "$KERNEL_ARCH")
 }
 arch_settings "$KERNEL_ARCH"
 
@@ -66,15 +66,21 @@ config_fragments() {
 # The compiler's version, which the config and every object depend on.
 compiler_version() { "${CROSS_COMPILE}gcc" --version | head -n 1; }
 
-# What a config depends on: the base, the Kconfig files the checked-out
-# commit changes over it, the fragments, the architecture and compiler.
-config_inputs() {
-	local tree=$1 kconfigs
-	kconfigs=$(git -C "$tree" diff --name-only skidguard-base HEAD | grep -E '(^|/)Kconfig[^/]*$' || true)
+# What the base's config depends on: the base, the fragments, the
+# architecture and the compiler.
+base_config_inputs() {
 	# shellcheck disable=SC2046 # a list of fragment paths
-	inputs_digest "$(git -C "$tree" rev-parse skidguard-base)" \
-		"$([ -z "$kconfigs" ] || git -C "$tree" ls-tree HEAD -- $kconfigs)" \
-		"$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)"
+	inputs_digest "$(git -C "$1" rev-parse skidguard-base)" "$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)"
+}
+
+# What the checked-out commit's config depends on: the base's inputs and
+# the Kconfig files, config fragments and kconfig sources it changes.
+config_inputs() {
+	local tree=$1 changed
+	changed=$(git -C "$tree" diff --name-only skidguard-base HEAD |
+		grep -E '(^|/)Kconfig[^/]*$|\.config$|^scripts/kconfig/' || true)
+	# shellcheck disable=SC2086 # a list of paths
+	inputs_digest "$(base_config_inputs "$tree")" "$([ -z "$changed" ] || git -C "$tree" ls-tree HEAD -- $changed)"
 }
 
 # tinyconfig plus the fragments, through merge_config.sh; kept as it is
@@ -144,13 +150,18 @@ bisect_build() {
 	stage_end ok "$n of $((n + 1)) patches built without the ones after them"
 }
 
-# What a kernel image depends on: the tree's content (committed: a tree
-# with changes has none), the config and the compiler.
+# The id of the tree's content, if it is all committed (a mutant applied
+# as a diff is not): fails otherwise.
+committed_content() {
+	[ -z "$(git -C "$1" status --porcelain)" ] && git -C "$1" rev-parse 'HEAD^{tree}'
+}
+
+# What a kernel image depends on: the tree's committed content, the
+# config and the compiler.
 build_inputs() {
-	local tree=$1 build=$2
-	[ -z "$(git -C "$tree" status --porcelain)" ] || return 1
-	inputs_digest "$(git -C "$tree" rev-parse 'HEAD^{tree}')" "$(sha256sum <"$build/.config")" \
-		"$(compiler_version)" "W=1 $KERNEL_IMAGE_TARGET"
+	local tree=$1 build=$2 content
+	content=$(committed_content "$tree") || return 1
+	inputs_digest "$content" "$(sha256sum <"$build/.config")" "$(compiler_version)" "W=1 $KERNEL_IMAGE_TARGET"
 }
 
 # Builds the image; a stamp says which inputs it was built from, none
@@ -225,7 +236,7 @@ check_sparse() {
 	stage_begin "sparse ($KERNEL_ARCH)"
 	fetch_sparse
 	# The build stage just left a stamp of the image's inputs.
-	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$SPARSE")
+	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$SPARSE_VERSION")
 	if [ -f "$build/.build.inputs" ] && stamp_matches "$build/.sparse.inputs" "$inputs"; then
 		reused="; $REUSED_NOTE"
 	else
@@ -246,15 +257,13 @@ check_sparse() {
 # the comparison runs again whenever the series' tree changes.
 BLOAT_TARGET=64
 bloat_core() {
-	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base inputs reused=
+	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base content inputs= reused=
 	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
 	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag='' what="all symbols"; }
-	# shellcheck disable=SC2046 # a list of fragment paths
-	base="$WORK/cache/bloat-base/$(inputs_digest "$(git -C "$tree" rev-parse skidguard-base)" \
-		"$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)")"
+	base="$WORK/cache/bloat-base/$(base_config_inputs "$tree")"
 	[ -f "$base/core.o" ] || bloat_base_object "$tree" "$build" "$branch" "$base"
-	inputs=$(inputs_digest "$base" "$(git -C "$tree" rev-parse 'HEAD^{tree}')" "$flag")
-	if [ -f "$build/bloat.txt" ] && stamp_matches "$build/.bloat.inputs" "$inputs"; then
+	content=$(committed_content "$tree") && inputs=$(inputs_digest "$base" "$content" "$flag")
+	if [ -n "$inputs" ] && [ -f "$build/bloat.txt" ] && stamp_matches "$build/.bloat.inputs" "$inputs"; then
 		reused="; $REUSED_NOTE"
 	else
 		rm -f "$build/.bloat.inputs"
@@ -264,7 +273,7 @@ bloat_core() {
 		# shellcheck disable=SC2086 # an optional flag
 		python3 "$tree/scripts/bloat-o-meter" $flag "$base/core.o" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
 			die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"
-		echo "$inputs" >"$build/.bloat.inputs"
+		[ -z "$inputs" ] || echo "$inputs" >"$build/.bloat.inputs"
 	fi
 	delta=$(sed -n '1s/.*(\(-\{0,1\}[0-9]*\))$/\1/p' "$build/bloat.txt")
 	[ -n "$delta" ] || die "bloat-o-meter printed no total: $(head -n 1 "$build/bloat.txt")"

@@ -13,7 +13,7 @@ STAGE_START=
 ERROR_LINE=
 CLEANUP_PATHS=()
 # Where command_not_found_handle (deps.sh), run in a subshell, leaves its line.
-MISSING_COMMAND_FILE=${TMPDIR:-/tmp}/skidguard-missing.$$
+MISSING_COMMAND_FILE=$WORK/.missing-command.$$
 
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -93,20 +93,32 @@ else
 fi
 
 # The Debian mirror comes from apt's own sources, one-line and deb822
-# alike (disabled entries and deb-src left out); the variable overrides it.
-mkdir -p "$SCRATCH/apt/sources.list.d"
-printf '%s\n' '# a comment' 'deb-src http://mirror.example/debian bookworm main' \
-	'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main contrib' >"$SCRATCH/apt/sources.list"
-printf '%s\n' 'Types: deb deb-src' 'URIs: http://security.example/debian-security' 'Suites: bookworm-security' \
-	'Components: main' '' 'Types: deb' 'URIs: http://old.example/debian' 'Suites: bullseye' 'Enabled: no' \
+# alike: a Debian archive's (component main; disabled entries, deb-src,
+# a third party's repository and a broken line left out), a mirror+file:
+# list's first; the variable overrides it.
+mkdir -p "$SCRATCH/apt/sources.list.d" "$SCRATCH/apt/mirrors"
+printf '%s\n' '# a comment' 'deb-src http://mirror.example/debian bookworm main' 'deb [arch=amd64 http://broken.example bookworm main' \
+	'deb [arch=amd64 signed-by=/d.gpg] https://download.docker.com/linux/debian bookworm stable' \
+	'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main contrib # why' >"$SCRATCH/apt/sources.list"
+printf '%s\n' 'Types: deb deb-src' "URIs: mirror+file://$SCRATCH/apt/mirrors/security.list" 'Suites: bookworm-security' \
+	'Components: main' '' 'Types: deb' 'URIs: http://old.example/debian' 'Suites: bullseye' 'Components: main' 'Enabled: no' \
 	>"$SCRATCH/apt/sources.list.d/debian.sources"
-entries=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh" && apt_source_entries "$SCRATCH/apt" | paste -sd' ')
-mirrors=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh" && SKIDGUARD_DEBIAN_MIRROR=http://mirror.example/debian/ &&
-	suite_mirror sid && echo "$MIRROR" && suite_mirror bullseye-security && echo "$MIRROR")
-if [ "$entries" != "http://mirror.example/debian/ bookworm http://security.example/debian-security bookworm-security" ]; then
-	fail "Debian mirror from apt sources" "read: $entries"
-elif [ "$(paste -sd' ' <<<"$mirrors")" != "http://mirror.example/debian http://mirror.example/debian-security" ]; then
-	fail "Debian mirror from apt sources" "SKIDGUARD_DEBIAN_MIRROR gave: $mirrors"
+printf 'http://security.example/debian-security\tpriority:1\nhttp://second.example/debian-security\n' \
+	>"$SCRATCH/apt/mirrors/security.list"
+mirror_case() {
+	(
+		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh"
+		apt_source_entries "$SCRATCH/apt" | paste -sd' '
+		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
+		SKIDGUARD_DEBIAN_MIRROR=http://override.example/debian/
+		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
+	) | paste -sd'|'
+}
+want="http://mirror.example/debian/ bookworm mirror+file://$SCRATCH/apt/mirrors/security.list bookworm-security"
+want+="|http://mirror.example/debian|http://security.example/debian-security"
+want+="|http://override.example/debian|http://override.example/debian-security"
+if [ "$(mirror_case)" != "$want" ]; then
+	fail "Debian mirror from apt sources" "read $(mirror_case), not $want"
 elif git -C "$ROOT" grep -qE 'https?://[a-z0-9.-]*debian[a-z0-9.-]*/' -- . ':!*.patch'; then
 	fail "Debian mirror from apt sources" "a mirror address is written in the repository"
 else
@@ -114,7 +126,8 @@ else
 fi
 
 # What a log says is missing is named with its Debian package: the
-# table's, else one of the same name, else none.
+# table's, else one of the same name, else none; a header the tree lacks
+# is no package's.
 missing_case() { (. "$ROOT/harness/lib.sh" && . "$ROOT/harness/deps.sh" && missing_from_log <(printf '%s\n' "$1")); }
 bad_names=
 while IFS='|' read -r line want; do
@@ -128,6 +141,8 @@ scripts/sign-file.c:25:10: fatal error: openssl/opensslv.h: No such file or dire
 /usr/bin/ld: cannot find -lc: No such file or directory|-lc: not installed (Debian package libc6-dev)
 timeout: failed to run command 'qemu-system-aarch64': No such file or directory|qemu-system-aarch64: not installed (Debian package qemu-system-arm)
 ModuleNotFoundError: No module named 'ply.lex'|ply: not installed (Debian package python3-ply)
+/usr/bin/env: ‘python3’: No such file or directory|python3: not installed (Debian package python3)
+kernel/events/core.c:12:10: fatal error: linux/perf_skid.h: No such file or directory|
 make[2]: *** [../lib.mk:175: install] Error 2|
 EOF
 if [ -n "$bad_names" ]; then fail "missing programs named" "$bad_names"; else pass "missing programs named"; fi
