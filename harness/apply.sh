@@ -2,8 +2,6 @@
 # Applies a series with git am onto its base and runs checkpatch on it.
 # Sets SERIES_HEAD.
 
-GIT_ID=(-c user.name=skidguard -c user.email=skidguard@localhost)
-
 # Puts the tree back on its base and drops the series branch.
 reset_to_base() {
 	local tree=$1 branch=$2
@@ -23,7 +21,7 @@ apply_series() {
 	git -C "$tree" checkout -q -b "skidguard/$branch"
 	for patch in "${patches[@]}"; do
 		[ -f "$SERIES_ROOT/$branch/$patch" ] || { reset_to_base "$tree" "$branch"; die "series/$branch/$patch is missing"; }
-		if ! out=$(git -C "$tree" "${GIT_ID[@]}" am -q "$SERIES_ROOT/$branch/$patch" 2>&1); then
+		if ! out=$(git -C "$tree" am -q "$SERIES_ROOT/$branch/$patch" 2>&1); then
 			reset_to_base "$tree" "$branch"
 			die "$patch does not apply to $BASE_VERSION: $(grep -m1 -E '^(error|fatal|Patch failed)' <<<"$out" || head -n 1 <<<"$out")"
 		fi

@@ -187,6 +187,13 @@ commit_base() {
 	git -C "$tree" tag skidguard-base
 }
 
+# The harness commits in its trees (git am, and the reflog of git am
+# --abort): with an identity of their own, as a fresh machine has none.
+set_tree_identity() {
+	git -C "$1" config user.name skidguard
+	git -C "$1" config user.email skidguard@localhost
+}
+
 # A clone sharing the user's objects: their checkout and refs stay as they are.
 clone_user_tree() {
 	local rev sha dest tmp
@@ -225,6 +232,7 @@ prepare_base() {
 		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		clone_user_tree
+		set_tree_identity "$BASE_TREE"
 		stage_end ok "KERNEL_TREE: $BASE_VERSION"
 		return
 	fi
@@ -241,6 +249,7 @@ prepare_base() {
 	key=$(echo "${name}_${version}" | tr '~:' '--')
 	BASE_TREE="$WORK/src/$key"
 	[ -d "$BASE_TREE/.git" ] || unpack_package "$deb" "$BASE_TREE"
+	set_tree_identity "$BASE_TREE"
 
 	recorded=$(sed -n "s/^verified=//p" "$SERIES_ROOT/$branch/base" 2>/dev/null || true)
 	if [ -n "$recorded" ] && [ "$recorded" != "$BASE_VERSION" ]; then

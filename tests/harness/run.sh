@@ -218,7 +218,7 @@ hide_program() {
 	local dir="$SCRATCH/path-without-$1" d f
 	mkdir -p "$dir"
 	for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-		for f in "$d"/*; do [ -e "$dir/${f##*/}" ] || ln -s "$f" "$dir/${f##*/}"; done
+		for f in "$d"/*; do [ ! -e "$f" ] || [ -e "$dir/${f##*/}" ] || ln -s "$f" "$dir/${f##*/}"; done
 	done
 	rm -f "$dir/$1"
 	echo "$dir"
