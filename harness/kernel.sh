@@ -201,18 +201,35 @@ log_findings() {
 	sed -n "s#^$tree/\([^:]*:[0-9]*\):[0-9]*: \(warning\|error\): #\1: #p" "$log" | sort -u
 }
 
-# Fails the stage on a finding on a line the series adds; counts those
-# the base already had in the files the series touches. $3 names them.
+# Of the findings $2 on added lines, those whose message the base's own
+# code in the same file raises too (sparse on rcu_dereference(event->rb),
+# whose pointer lacks __rcu): the file's idiom, not the series' fault.
+base_idioms() {
+	local all=$1 new=$2
+	[ -n "$new" ] || return 0
+	awk -F': ' 'NR == FNR { new[$0] = 1; next }
+		FILENAME == "-" && !($0 in new) { split($1, at, ":"); seen[at[1] FS substr($0, length($1) + 3)] = 1; next }
+		FILENAME != "-" { split($1, at, ":"); if ((at[1] FS substr($0, length($1) + 3)) in seen) print }' \
+		<(printf '%s\n' "$new") - <(printf '%s\n' "$new") <<<"$all"
+}
+
+# Fails the stage on a finding on a line the series adds, but for the
+# base's idioms; counts those the base already had in the files the
+# series touches. $3 names them.
 judge_findings() {
-	local tree=$1 log=$2 what=$3 note=${4:-} new old
-	new=$(log_findings "$tree" "$log" | grep -F -f <(series_added_lines "$tree" | sed 's/$/: /') || true)
+	local tree=$1 log=$2 what=$3 note=${4:-} all new idioms old
+	all=$(log_findings "$tree" "$log")
+	new=$(grep -F -f <(series_added_lines "$tree" | sed 's/$/: /') <<<"$all" || true)
+	idioms=$(base_idioms "$all" "$new")
+	[ -z "$idioms" ] || new=$(grep -vxF -f <(printf '%s\n' "$idioms") <<<"$new" || true)
 	if [ -n "$new" ]; then
 		head -n 5 <<<"$new" >&2
 		die "$(grep -c . <<<"$new") $what(s) on lines the series adds: $(head -n 1 <<<"$new")"
 	fi
-	old=$(log_findings "$tree" "$log" |
-		grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') || true)
+	old=$(grep -cF -f <(git -C "$tree" diff --name-only skidguard-base HEAD -- '*.c' '*.h' | sed 's/$/:/') <<<"$all" || true)
+	old=$((old - $(grep -c . <<<"$idioms" || true)))
 	[ "$old" -gt 0 ] || old=
+	[ -z "$idioms" ] || note="; $(grep -c . <<<"$idioms") on added lines as the base's code has them in the same file$note"
 	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}$note"
 }
 
@@ -250,53 +267,75 @@ check_sparse() {
 	judge_findings "$tree" "$build/sparse.log" "sparse warning" "$reused"
 }
 
-# Text of kernel/events/core.o, base against series, in a folder of its
-# own: the base's config, the series' new options at their defaults (its
-# tests off), as a distribution would build it. A figure, not a test.
-# The base's object is built once per base, config and compiler, and kept;
-# the comparison runs again whenever the series' tree changes.
+# Text of the folders the series' code changes (kernel/events/, say: the
+# fix can move code between its files), base against series, in a build
+# folder of its own: the base's config, the series' new options at their
+# defaults (its tests off), as a distribution would build it. A figure,
+# not a test. The base's objects are built once per base, config and
+# compiler, and kept; the comparison runs again when the tree changes.
 BLOAT_TARGET=64
 bloat_core() {
-	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base content inputs= reused=
+	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base content inputs= reused= dirs
 	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
 	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag='' what="all symbols"; }
-	base="$WORK/cache/bloat-base/$(base_config_inputs "$tree")"
-	[ -f "$base/core.o" ] || bloat_base_object "$tree" "$build" "$branch" "$base"
+	dirs=$(series_c_dirs "$tree" HEAD | grep -v '^tools/' | paste -sd' ')
+	[ -n "$dirs" ] || { stage_end skip "the series changes no kernel C file"; return; }
+	base="$WORK/cache/bloat-base/$(inputs_digest "$(base_config_inputs "$tree")" "$dirs")"
+	# shellcheck disable=SC2086 # a list of folders
+	[ -f "$base/built-in.o" ] || bloat_base_objects "$tree" "$build" "$branch" "$base" $dirs
 	content=$(committed_content "$tree") && inputs=$(inputs_digest "$base" "$content" "$flag")
 	if [ -n "$inputs" ] && [ -f "$build/bloat.txt" ] && stamp_matches "$build/.bloat.inputs" "$inputs"; then
 		reused="; $REUSED_NOTE"
 	else
 		rm -f "$build/.bloat.inputs"
 		cmp -s "$base/config" "$build/.config" || cp "$base/config" "$build/.config"
-		{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" kernel/events/core.o; } >"$build/build.log" 2>&1 ||
-			die "kernel/events/core.o of the series does not build: $(make_failure "$build/build.log" "$build")"
+		# shellcheck disable=SC2086 # a list of folders
+		{ kmake "$tree" "$build" -s olddefconfig && kmake "$tree" "$build" $dirs &&
+			link_built_in "$build" "$build/series-built-in.o" $dirs; } >"$build/build.log" 2>&1 ||
+			die "$dirs of the series do not build: $(make_failure "$build/build.log" "$build")"
 		# shellcheck disable=SC2086 # an optional flag
-		python3 "$tree/scripts/bloat-o-meter" $flag "$base/core.o" "$build/kernel/events/core.o" >"$build/bloat.txt" 2>&1 ||
+		python3 "$tree/scripts/bloat-o-meter" $flag "$base/built-in.o" "$build/series-built-in.o" >"$build/bloat.txt" 2>&1 ||
 			die "bloat-o-meter failed: $(tail -n 1 "$build/bloat.txt")"
 		[ -z "$inputs" ] || echo "$inputs" >"$build/.bloat.inputs"
 	fi
 	delta=$(sed -n '1s/.*(\(-\{0,1\}[0-9]*\))$/\1/p' "$build/bloat.txt")
 	[ -n "$delta" ] || die "bloat-o-meter printed no total: $(head -n 1 "$build/bloat.txt")"
 	[ "$delta" -lt 0 ] || delta="+$delta"
-	stage_end ok "kernel/events/core.o $what $delta bytes; $(sed -n '1s/ up\/down.*//p' "$build/bloat.txt")$(
+	stage_end ok "$dirs $what $delta bytes; $(sed -n '1s/ up\/down.*//p' "$build/bloat.txt")$(
 		[ "$branch" != mainline ] || printf '; target at most +%s: %s' "$BLOAT_TARGET" \
 			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")$reused"
 }
 
-# The base's core.o and config into folder $4, built in folder $2 with
-# the base checked out; the tree goes back to the series after.
-bloat_base_object() {
+# The built-in objects of folders $3... of build folder $1, linked into one
+# relocatable object $2 (a thin built-in.a's members, or an old built-in.o).
+link_built_in() {
+	local build=$1 out=$2 dir
+	local -a members=()
+	shift 2
+	for dir in "$@"; do
+		if [ -f "$build/${dir}built-in.a" ]; then
+			mapfile -t -O "${#members[@]}" members < <(cd "$build" && "${CROSS_COMPILE}ar" t "${dir}built-in.a")
+		else
+			members+=("${dir}built-in.o")
+		fi
+	done
+	(cd "$build" && "${CROSS_COMPILE}ld" -r -o "$out" "${members[@]}")
+}
+
+# The base's objects of folders $5... and its config into folder $4, built
+# in folder $2 with the base checked out; the tree goes back to the series.
+bloat_base_objects() {
 	local tree=$1 build=$2 branch=$3 dest=$4 ok=
+	shift 4
 	git -C "$tree" checkout -q skidguard-base
 	# The folder's config is the series' now, whatever its stamp says.
 	rm -f "$build/.config.inputs"
 	write_config "$tree" "$build"
-	kmake "$tree" "$build" kernel/events/core.o >"$build/build.log" 2>&1 && ok=yes
-	git -C "$tree" checkout -q "skidguard/$branch"
-	[ -n "$ok" ] || die "the base's kernel/events/core.o does not build: $(make_failure "$build/build.log" "$build")"
 	mkdir -p "$dest.tmp.$$"
 	cleanup_later "$dest.tmp.$$"
-	cp "$build/kernel/events/core.o" "$dest.tmp.$$/core.o"
+	{ kmake "$tree" "$build" "$@" && link_built_in "$build" "$dest.tmp.$$/built-in.o" "$@"; } >"$build/build.log" 2>&1 && ok=yes
+	git -C "$tree" checkout -q "skidguard/$branch"
+	[ -n "$ok" ] || die "the base's $* do not build: $(make_failure "$build/build.log" "$build")"
 	cp "$build/.config" "$dest.tmp.$$/config"
 	mv "$dest.tmp.$$" "$dest"
 }

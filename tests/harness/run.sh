@@ -70,12 +70,17 @@ added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/kern
 	series_added_lines "$mainline_tree" | grep -m1 '^kernel/events/core.c:')
 echo "$mainline_tree/$added:9: warning: probe on an added line" >"$SCRATCH/new.log"
 echo "$mainline_tree/kernel/events/core.c:1:1: error: probe on an old line" >"$SCRATCH/old.log"
+# The same message on an old line of the same file: the file's idiom.
+cat "$SCRATCH/old.log" >"$SCRATCH/idiom.log"
+echo "$mainline_tree/$added:9: error: probe on an old line" >>"$SCRATCH/idiom.log"
 expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on lines the series adds: $added" \
 	judge_case "$SCRATCH/new.log" &&
-	if judge_case "$SCRATCH/old.log" 2>&1 | grep -q '^probe|ok|.*0 sparse warnings on lines the series adds; 1 in touched files'; then
-		pass "static checks, finding on an added line"
-	else
+	if ! judge_case "$SCRATCH/old.log" 2>&1 | grep -q '^probe|ok|.*0 sparse warnings on lines the series adds; 1 in touched files'; then
 		fail "static checks, finding on an added line" "an old finding was not counted as old"
+	elif ! judge_case "$SCRATCH/idiom.log" 2>&1 | grep -q '^probe|ok|.*; 1 in touched files.*; 1 on added lines as the base.s code has them'; then
+		fail "static checks, finding on an added line" "the base's idiom on an added line was not told apart: $(judge_case "$SCRATCH/idiom.log" 2>&1 | tail -n 1)"
+	else
+		pass "static checks, finding on an added line"
 	fi
 
 # The debug boot's splat scanner: the first splat is named, a clean
