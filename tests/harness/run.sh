@@ -102,26 +102,26 @@ fi
 # a third party's repository and a broken line left out), a mirror+file:
 # list's first; the variable overrides it.
 mkdir -p "$SCRATCH/apt/sources.list.d" "$SCRATCH/apt/mirrors"
-printf '%s\n' '# a comment' 'deb-src http://mirror.example/debian bookworm main' 'deb [arch=amd64 http://broken.example bookworm main' \
-	'deb [arch=amd64 signed-by=/d.gpg] https://download.docker.com/linux/debian bookworm stable' \
-	'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main contrib # why' >"$SCRATCH/apt/sources.list"
+printf '%s\n' '# a comment' 'deb-src http://mirror.example/archive bookworm main' 'deb [arch=amd64 http://broken.example bookworm main' \
+	'deb [arch=amd64 signed-by=/d.gpg] https://apt.thirdparty.example/repo bookworm stable' \
+	'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/archive/ bookworm main contrib # why' >"$SCRATCH/apt/sources.list"
 printf '%s\n' 'Types: deb deb-src' "URIs: mirror+file://$SCRATCH/apt/mirrors/security.list" 'Suites: bookworm-security' \
-	'Components: main' '' 'Types: deb' 'URIs: http://old.example/debian' 'Suites: bullseye' 'Components: main' 'Enabled: no' \
+	'Components: main' '' 'Types: deb' 'URIs: http://old.example/archive' 'Suites: bullseye' 'Components: main' 'Enabled: no' \
 	>"$SCRATCH/apt/sources.list.d/debian.sources"
-printf 'http://security.example/debian-security\tpriority:1\nhttp://second.example/debian-security\n' \
+printf 'http://security.example/archive-security\tpriority:1\nhttp://second.example/archive-security\n' \
 	>"$SCRATCH/apt/mirrors/security.list"
 mirror_case() {
 	(
 		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh"
 		apt_source_entries "$SCRATCH/apt" | paste -sd' '
 		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
-		SKIDGUARD_DEBIAN_MIRROR=http://override.example/debian/
+		SKIDGUARD_DEBIAN_MIRROR=http://override.example/archive/
 		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
 	) | paste -sd'|'
 }
-want="http://mirror.example/debian/ bookworm mirror+file://$SCRATCH/apt/mirrors/security.list bookworm-security"
-want+="|http://mirror.example/debian|http://security.example/debian-security"
-want+="|http://override.example/debian|http://override.example/debian-security"
+want="http://mirror.example/archive/ bookworm mirror+file://$SCRATCH/apt/mirrors/security.list bookworm-security"
+want+="|http://mirror.example/archive|http://security.example/archive-security"
+want+="|http://override.example/archive|http://override.example/archive-security"
 if [ "$(mirror_case)" != "$want" ]; then
 	fail "Debian mirror from apt sources" "read $(mirror_case), not $want"
 elif git -C "$ROOT" grep -qE 'https?://[a-z0-9.-]*debian[a-z0-9.-]*/' -- . ':!*.patch'; then
