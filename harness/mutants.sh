@@ -6,7 +6,7 @@
 mutants_of() {
 	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
 	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
-	ls "$dir"/M*.diff 2>/dev/null
+	ls -v "$dir"/M*.diff 2>/dev/null
 }
 
 # Mutants only the debug boot can catch: D*.diff beside the others.
