@@ -71,7 +71,7 @@ run_perf_skid_test() {
 		stage_end skip "the perf on PATH does not run: $(head -n 1 <<<"$out")"
 		return 0
 	fi
-	out=$(bash "$script" 2>&1) || rc=$?
+	out=$(sh "$script" 2>&1) || rc=$?
 	sed 's/^/  /' <<<"$out" >&2
 	case "$rc" in
 	0) stage_end ok "$(tail -n 1 <<<"$out")" ;;

@@ -128,6 +128,34 @@ configure_kernel() {
 	stage_end ok "tinyconfig + $(basename -a $(config_fragments) | paste -sd+)${absent:+; not in this tree: ${absent[*]}}${CONFIG_REUSED:+; $REUSED_NOTE}"
 }
 
+# Architectures that no QEMU boot here runs, whose C files a series may
+# change (ARCH CROSS_COMPILE DEFCONFIG): those files are compiled with
+# W=1 by the architecture's cross compiler in its defconfig, judged as
+# the main build is.
+CROSS_ONLY_ARCHES='
+powerpc powerpc64le-linux-gnu- ppc64le_defconfig
+'
+
+cross_compile_changed() {
+	local tree=$1 arch cross defconfig objs build
+	while read -r arch cross defconfig; do
+		[ -n "$arch" ] || continue
+		objs=$(git -C "$tree" diff --name-only skidguard-base HEAD -- "arch/$arch/*.c" | sed 's/\.c$/.o/')
+		[ -n "$objs" ] || continue
+		stage_begin "build ($arch, W=1)"
+		# shellcheck disable=SC2046 # a list of package names
+		ensure_packages $(packages_of "$arch")
+		build="$WORK/build/$(basename "$tree")-$arch"
+		mkdir -p "$build"
+		# shellcheck disable=SC2086 # a list of objects
+		{ make -C "$tree" O="$build" ARCH="$arch" CROSS_COMPILE="$cross" -s "$defconfig" &&
+			CCACHE_DIR="$WORK/ccache" make -C "$tree" O="$build" ARCH="$arch" CROSS_COMPILE="$cross" \
+				CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$JOBS" W=1 $objs; } >"$build/build.log" 2>&1 ||
+			die "$arch build failed: $(make_failure "$build/build.log" "$build")"
+		judge_findings "$tree" "$build/build.log" "W=1 warning" "; $defconfig: $(echo $objs)"
+	done <<<"$CROSS_ONLY_ARCHES"
+}
+
 # Each patch but the last must build on its own (bisectability): the
 # folders whose C files it touches are compiled with that commit's own
 # config. A build folder of its own keeps the main one incremental.
@@ -147,7 +175,7 @@ bisect_build() {
 		n=$((n + 1))
 	done
 	git -C "$tree" checkout -q "skidguard/$branch"
-	stage_end ok "$n of $((n + 1)) patches built without the ones after them"
+	stage_end ok "all $((n + 1)): the first $n each without the ones after it, the last as the whole series"
 }
 
 # The id of the tree's content, if it is all committed (a mutant applied
@@ -181,9 +209,12 @@ kernel_is_current() {
 	[ -f "$(kernel_image "$2")" ] && inputs=$(build_inputs "$1" "$2") && stamp_matches "$2/.build.inputs" "$inputs"
 }
 
-# Folders whose C files the series changes up to commit $2.
+# Folders whose C files the series changes up to commit $2, but another
+# architecture's (cross_compile_changed builds those).
 series_c_dirs() {
-	git -C "$1" diff --name-only skidguard-base "$2" -- '*.c' | xargs -r -n1 dirname | sort -u | sed 's|$|/|'
+	git -C "$1" diff --name-only skidguard-base "$2" -- '*.c' |
+		awk -v own="arch/${KERNEL_ARCH/x86_64/x86}/" '!/^arch\// || index($0, own) == 1' |
+		xargs -r -n1 dirname | sort -u | sed 's|$|/|'
 }
 
 # "file:line" of every line the series adds to C files and headers.

@@ -92,6 +92,7 @@ build_initramfs() {
 	fi
 	fetch_busybox "$KERNEL_ARCH"
 	cp "$BUSYBOX" "$root/bin/busybox"
+	add_perf_tests "$tree" "$build" "$root"
 	install -m 755 "$SKIDGUARD_ROOT/harness/initramfs-init" "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$build/initramfs.cpio" ||
 		die "cannot pack the initramfs"

@@ -244,10 +244,11 @@ results_cell() {
 }
 
 results_table() {
-	local branch=$1 from=$2 how=$3 mutant_cell debug_cell
+	local branch=$1 from=$2 how=$3 mutant_cell debug_cell perf_cell
 	mutant_cell=$(mutants_caught "$from")
 	[ "$mutant_cell" != "0 of 0" ] || mutant_cell=$(results_cell mutants "$from" | sed 's/ it)$/ them)/')
 	debug_cell=$(results_cell "debug splats" "$from")
+	perf_cell=$(results_cell "perf tests" "$from")
 	printf '%s (%s) on %s:\n' "$COVER_TABLE_HEAD" "$how" "$BASE_VERSION"
 	printf '  %-20s %s\n' \
 		"git am" "$(series_patches "$branch" | wc -l) patches apply" \
@@ -257,8 +258,10 @@ results_table() {
 		"sparse" "$(results_cell sparse "$from")" \
 		"bloat-o-meter" "$(results_cell bloat-o-meter "$from")" \
 		"KUnit" "$(results_cell kunit "$from")" \
-		"kselftests" "$(results_cell kselftest "$from")" \
-		"mutants caught" "$mutant_cell"
+		"kselftests" "$(results_cell kselftest "$from")"
+	# Only where the series adds perf tests.
+	[ "$perf_cell" = "not run (make check runs it)" ] || printf '  %-20s %s\n' "perf tests" "$perf_cell"
+	printf '  %-20s %s\n' "mutants caught" "$mutant_cell"
 	# Only where the branch asks for a debug boot (debug= in its source).
 	[ "$debug_cell" = "not run (make check runs it)" ] ||
 		printf '  %-20s %s\n' "lockdep/KASAN/UBSAN" "${debug_cell% (lockdep*}"

@@ -35,19 +35,21 @@ boot_mutant() {
 	boot_qemu "$build" "$MUTANT_LOG"
 }
 
-# A mutant is caught when a KUnit case or a kselftest fails on it.
+# A mutant is caught when a KUnit case, a kselftest or a perf test fails
+# on it.
 run_mutant() {
 	local branch=$1 tree=$2 build=$3 mutant=$4
 	boot_mutant "$branch" "$tree" "$build" "$mutant"
 	kunit_results "$tree" "$MUTANT_LOG" "$build/kunit-$MUTANT_NAME.json"
 	kselftest_results "$tree" "$MUTANT_LOG" "$build/kselftest-$MUTANT_NAME.json"
-	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] ||
-		die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases and $KSFT_TOTAL kselftests passed"
+	perf_test_results "$tree" "$MUTANT_LOG"
+	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] || [ "$PERF_FAILED_N" -gt 0 ] ||
+		die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases, $KSFT_TOTAL kselftests and $PERF_TOTAL perf tests passed"
 	# The unpatched overflow path, for the cost figures.
 	if grep -q '^# Cost baseline: ' "$mutant"; then
 		COST_BASELINE_LOG=$MUTANT_LOG COST_BASELINE_NAME=${MUTANT_NAME%%-*}
 	fi
-	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}; kselftest: ${KSFT_FAILED:-none}${KSFT_FIGURES:+ ($KSFT_FIGURES)}"
+	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}; kselftest: ${KSFT_FAILED:-none}${KSFT_FIGURES:+ ($KSFT_FIGURES)}$([ "$PERF_TOTAL" -eq 0 ] || echo "; perf test: ${PERF_FAILED:-none} ($PERF_FIGURES)")"
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }

@@ -97,6 +97,29 @@ else
 	pass "splat scanner"
 fi
 
+# The perf tests' lines on a console: each test's verdict and last line,
+# the kernel's own messages between them left out; an unfinished run fails.
+perf_case() {
+	(
+		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/perftool.sh"
+		KERNEL_ARCH=$PERF_TEST_ARCH
+		perf_test_results "$mainline_tree" "$1"
+		echo "$PERF_TOTAL $PERF_FAILED_N $PERF_SKIPPED|$PERF_FAILED|$PERF_FIGURES"
+	)
+}
+printf '%s\n' 'skidguard: perf tests begin' 'record_user_only_skid: user-only samples: 3, with kernel state: 1, lost: 2' \
+	'perf: interrupt took too long (2524 > 2500), lowering kernel.perf_event_max_sample_rate to 79000' \
+	'record_user_only_skid: skidguard: perf test exit 1' 'other_test: Skip: no PMU' \
+	'other_test: skidguard: perf test exit 2' 'skidguard: perf tests end' >"$SCRATCH/perf.log"
+head -n 3 "$SCRATCH/perf.log" >"$SCRATCH/perf-unfinished.log"
+want='2 1 1|record_user_only_skid|record_user_only_skid: user-only samples: 3, with kernel state: 1, lost: 2; other_test: Skip: no PMU'
+if [ "$(perf_case "$SCRATCH/perf.log" 2>&1)" != "$want" ]; then
+	fail "perf test results" "read $(perf_case "$SCRATCH/perf.log" 2>&1), not $want"
+elif expect_error "perf test results" "the perf tests did not finish in QEMU; last console line: perf: interrupt took too long" \
+	perf_case "$SCRATCH/perf-unfinished.log"; then
+	pass "perf test results"
+fi
+
 # The Debian mirror comes from apt's own sources, one-line and deb822
 # alike: a Debian archive's (component main; disabled entries, deb-src,
 # a third party's repository and a broken line left out), a mirror+file:
