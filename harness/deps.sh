@@ -30,6 +30,7 @@ x86_64 busybox-static        busybox
 arm64 qemu-system-arm        qemu-system-aarch64
 arm64 gcc-aarch64-linux-gnu  aarch64-linux-gnu-gcc aarch64-linux-gnu-ld
 arm64 libc6-dev-arm64-cross  aarch64-linux-gnu/libc.a
+arm64 pkg-config             pkg-config
 powerpc gcc-powerpc64le-linux-gnu powerpc64le-linux-gnu-gcc
 '
 
