@@ -26,10 +26,15 @@ wants_perf_tests() { [ "$KERNEL_ARCH" = "$PERF_TEST_ARCH" ] && [ -n "$(series_pe
 # Stage: <build>/perf-tool/perf, rebuilt by perf's own make when its
 # sources changed.
 build_perf_tool() {
-	local tree=$1 build=$2 out="$2/perf-tool" log="$2/perf-build.log"
+	local tree=$1 build=$2 out="$2/perf-tool" log="$2/perf-build.log" options
 	wants_perf_tests "$tree" || return 0
 	stage_begin "perf build ($KERNEL_ARCH)"
+	# perf's make is incremental only for the same options: other options
+	# (or another compiler) start from an empty folder.
+	options=$(inputs_digest "${PERF_MAKE_OPTIONS[@]}" "$("${CROSS_COMPILE}gcc" --version | head -n 1)")
+	stamp_matches "$out/.options" "$options" || rm -rf "$out"
 	mkdir -p "$out"
+	echo "$options" >"$out/.options"
 	make -C "$tree/tools/perf" O="$out" ARCH="$KERNEL_ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
 		"${PERF_MAKE_OPTIONS[@]}" -j"$JOBS" perf >"$log" 2>&1 ||
 		die "perf build failed: $(make_failure "$log" "$out")"
