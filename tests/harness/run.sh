@@ -184,8 +184,16 @@ expect_error "missing package" "no package matching 'linux-source-0.1'" \
 	env SKIDGUARD_SERIES="$SCRATCH/series" "$ROOT/harness/skidguard" main nopkg &&
 	no_leftovers "missing package" && pass "missing package"
 
+# The first patch of branch $1 whose text holds $2.
+patch_with() {
+	local patch
+	for patch in $(grep -v '^#' "$SCRATCH/series/$1/series"); do
+		grep -qF -- "$2" "$SCRATCH/series/$1/$patch" && { echo "$patch"; return; }
+	done
+}
+
 make_branch broken
-first=$(grep -v '^#' "$SCRATCH/series/broken/series" | head -n 1)
+first=$(patch_with broken '	if (*perf_event_fasync(event) && event->pending_kill) {')
 # A context line that the base does not have: the hunk cannot apply.
 sed -i 's/^ \(\tif (\*perf_event_fasync(event) && event->pending_kill\)) {$/ \1 \&\& upstream_moved_on) {/' \
 	"$SCRATCH/series/broken/$first"
@@ -257,12 +265,12 @@ expect_error "missing program, in the harness" "cannot pack the initramfs: cpio:
 	env PATH="$(hide_program cpio)" "$ROOT/harness/skidguard" main mainline && pass "missing program, in the harness"
 
 # Stages whose inputs did not change are reused; a changed patch reruns
-# what depends on it. A one-line change to patch 1 (a comment in the code
+# what depends on it. A one-line change to the core patch (a comment in the code
 # it adds, new on every run, as the checks are kept by content): checkpatch
 # checks that patch alone, the build, sparse and bloat-o-meter run again;
 # then a run with nothing changed reuses them all.
 make_branch edited
-first=$(grep -v '^#' "$SCRATCH/series/edited/series" | head -n 1)
+first=$(patch_with edited '+ * Whether a sample record of the event may be written')
 sed -i "s/^+ \\* Whether a sample record of the event may be written/+ * Whether a sample record (edit $(date +%s%N)) may be written/" \
 	"$SCRATCH/series/edited/$first"
 patches=$(grep -cv '^[[:space:]]*\(#\|$\)' "$SCRATCH/series/edited/series")
