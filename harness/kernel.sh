@@ -148,9 +148,8 @@ cross_compile_changed() {
 		build="$WORK/build/$(basename "$tree")-$arch"
 		mkdir -p "$build"
 		# shellcheck disable=SC2086 # a list of objects
-		{ make -C "$tree" O="$build" ARCH="$arch" CROSS_COMPILE="$cross" -s "$defconfig" &&
-			CCACHE_DIR="$WORK/ccache" make -C "$tree" O="$build" ARCH="$arch" CROSS_COMPILE="$cross" \
-				CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$JOBS" W=1 $objs; } >"$build/build.log" 2>&1 ||
+		{ KERNEL_ARCH=$arch CROSS_COMPILE=$cross kmake "$tree" "$build" -s "$defconfig" &&
+			KERNEL_ARCH=$arch CROSS_COMPILE=$cross kmake "$tree" "$build" W=1 $objs; } >"$build/build.log" 2>&1 ||
 			die "$arch build failed: $(make_failure "$build/build.log" "$build")"
 		judge_findings "$tree" "$build/build.log" "W=1 warning" "; $defconfig: $(echo $objs)"
 	done <<<"$CROSS_ONLY_ARCHES"
