@@ -42,9 +42,11 @@ checkpatch_report() {
 # Warnings checkpatch may raise that the harness verifies instead, each
 # with the check that makes it acceptable, verify_TYPE TREE PATCH REPORT,
 # and the summary's wording.
-CHECKPATCH_VERIFIED=(FILE_PATH_CHANGES BAD_SIGN_OFF MISSING_FIXES_TAG SPDX_LICENSE_TAG)
+CHECKPATCH_VERIFIED=(FILE_PATH_CHANGES BAD_SIGN_OFF MISSING_FIXES_TAG SPDX_LICENSE_TAG BIT_MACRO CAMELCASE)
 declare -A CHECKPATCH_VERIFIED_WHY=(
 	[SPDX_LICENSE_TAG]="perf shell tests' description on line 2, where perf test reads it"
+	[BIT_MACRO]="tools' copy of a UAPI header, which has no BIT()"
+	[CAMELCASE]="C99 format macros such as PRIu64"
 	[FILE_PATH_CHANGES]="new files in maintained paths"
 	[BAD_SIGN_OFF]="stable Cc comments this checkpatch flags"
 	[MISSING_FIXES_TAG]="backports with Cc: stable and no Fixes:, as their mainline patch"
@@ -82,6 +84,20 @@ verify_SPDX_LICENSE_TAG() {
 	[ -n "$files" ] && ! grep -qv '^tools/perf/tests/shell/[^/]*\.sh$' <<<"$files"
 }
 
+# BIT_MACRO: only in tools/include/uapi/, the copies of UAPI headers that
+# tools keep in sync, where BIT() does not exist (checkpatch exempts
+# include/uapi/ itself).
+verify_BIT_MACRO() {
+	local files
+	files=$(grep -A1 'CHECK:BIT_MACRO' <<<"$3" | sed -n 's/^#[0-9]*: FILE: \([^:]*\):.*/\1/p')
+	[ -n "$files" ] && ! grep -qv '^tools/include/uapi/' <<<"$files"
+}
+
+# CAMELCASE: only <inttypes.h>'s format macros, as perf prints u64.
+verify_CAMELCASE() {
+	! grep 'CHECK:CAMELCASE' <<<"$3" | grep -qv 'Avoid CamelCase: <PRI[diouxX][0-9]*>'
+}
+
 # checkpatch --strict on every patch must report 0 errors, warnings and
 # checks, but for UNKNOWN_COMMIT_ID where the base has no history to look
 # ids up in, and the verified warnings above.
@@ -109,7 +125,7 @@ run_checkpatch() {
 		patch_ignores=$ignores
 		report=$(checkpatch_report "$tree" "$path" "$patch_ignores")
 		for type in "${CHECKPATCH_VERIFIED[@]}"; do
-			grep -q "WARNING:$type" <<<"$report" && "verify_$type" "$tree" "$path" "$report" || continue
+			grep -Eq "(WARNING|CHECK):$type" <<<"$report" && "verify_$type" "$tree" "$path" "$report" || continue
 			patch_ignores+="${patch_ignores:+,}$type"
 			verified[$type]=$((${verified[$type]:-0} + 1))
 		done

@@ -233,7 +233,8 @@ if out=$("$ROOT/harness/skidguard" mbox mainline 2>&1); then
 	patches=$(grep -cv '^[[:space:]]*\(#\|$\)' "$ROOT/series/mainline/series")
 	if [ "$(grep -c '^From 0\{40\} ' "$mbox")" -ne $((patches + 1)) ] || [ "$(grep -c '^To: ' "$mbox")" -ne $((patches + 1)) ]; then
 		fail "mbox" "$mbox does not hold a cover letter and the $patches patches, each with To:"
-	elif ! grep -q "^Subject: \[PATCH 0/$patches\] " "$mbox"; then
+	# git format-patch pads the numbers from 10 patches on: [PATCH 00/11].
+	elif ! grep -q "^Subject: \[PATCH 0*0/$patches\] " "$mbox"; then
 		fail "mbox" "no cover letter [PATCH 0/$patches] first"
 	elif ! diff -q <(awk '/^Tested with skidguard/ { on = 1 } on && !/^(Tested|  )/ { exit } on' "$mbox") \
 		"$WORK/results/mainline.table" >/dev/null; then
@@ -437,7 +438,8 @@ hwtest_stand_in() {
 	echo '# # counter: generic cycles, period 200000'
 	echo '# # figures: hw_counter overflows=10001 signals=$((10001 - lost)) lost_signals=$lost'
 	echo '# # figures: hw_counter worst_skid=440 skid_bound=0 late_signals=0'
-	echo '# # figures: hw_counter kernel_share=1.1% bad_samples=0 skipped_as_lost=106'
+	echo '# # figures: hw_counter kernel_share=1.1% bad_samples=0'
+	echo '# # figures: hw_counter dropped_for_skid=106 lost_samples=0'
 	echo '$([ "$rc" -eq 0 ] && echo ok || echo not ok) 1 global.hw_counter'
 	exit $rc
 	EOF
@@ -446,7 +448,7 @@ hwtest_stand_in() {
 hwtest_stand_in hw-pass 0 0
 out=$(SKIDGUARD_WORK=$SCRATCH/work HWTEST_BIN=$SCRATCH/hw-pass "$ROOT/harness/skidguard" hwtest 2>/dev/null)
 if [ $? -eq 0 ] && grep -q '^hwtest: PASS: ' <<<"$out" &&
-	grep -q '^hwtest: overflows 10001, signals 10001, lost 0,' <<<"$out"; then
+	grep -q '^hwtest: overflows 10001, signals 10001, lost 0,.*, dropped for skid 106, lost samples 0$' <<<"$out"; then
 	pass "hwtest verdict, kernel that passes"
 else
 	fail "hwtest verdict, kernel that passes" "$(tail -n 1 <<<"$out")"
