@@ -74,13 +74,18 @@ verify_MISSING_FIXES_TAG() {
 	grep -q '^\[ Upstream commit: none yet' "$2" && ! grep -q '^Fixes:' "$2"
 }
 
+# The files checkpatch's report $2 flags with type $1, a line each.
+flagged_files() {
+	grep -E -A1 "(WARNING|CHECK):$1" <<<"$2" | sed -n 's/^#[0-9]*: FILE: \([^:]*\):.*/\1/p'
+}
+
 # SPDX_LICENSE_TAG: only in perf shell tests, which keep their
 # description on line 2 and the tag on line 3 as nearly all their
 # neighbours do: perf test reads line 2 (tools/perf/tests/tests-scripts.c;
 # 6.12 and older take it verbatim).
 verify_SPDX_LICENSE_TAG() {
 	local files
-	files=$(grep -A1 'WARNING:SPDX_LICENSE_TAG' <<<"$3" | sed -n 's/^#[0-9]*: FILE: \([^:]*\):.*/\1/p')
+	files=$(flagged_files SPDX_LICENSE_TAG "$3")
 	[ -n "$files" ] && ! grep -qv '^tools/perf/tests/shell/[^/]*\.sh$' <<<"$files"
 }
 
@@ -89,7 +94,7 @@ verify_SPDX_LICENSE_TAG() {
 # include/uapi/ itself).
 verify_BIT_MACRO() {
 	local files
-	files=$(grep -A1 'CHECK:BIT_MACRO' <<<"$3" | sed -n 's/^#[0-9]*: FILE: \([^:]*\):.*/\1/p')
+	files=$(flagged_files BIT_MACRO "$3")
 	[ -n "$files" ] && ! grep -qv '^tools/include/uapi/' <<<"$files"
 }
 
