@@ -420,28 +420,32 @@ overflow_cost_of() {
 	sed -n 's/.*figures: overflow_cost kept_ns=\([0-9]*\) skipped_ns=\([0-9]*\).*/\1 \2/p' "$1" | head -n 1
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# $1 / $2 to $3 decimals (2 by default), or "-".
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "-" }'; }
 
 # The cost of an overflow through the default output handler, kept and
 # skipped, from the KUnit cost case under TCG: printed, never asserted.
-# $2 and $3: the log and name of the mutant without the skid check.
+# $2 and $3: the log and name of the mutant with the base's overflow path.
+# The kept figure and its ratio come first: the cover letter's row is the
+# detail up to its first ';'.
 report_overflow_cost() {
-	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept base_skipped detail
+	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept base_skipped cheaper detail
 	read -r kept skipped < <(overflow_cost_of "$log") || return 0
 	stage_begin "overflow cost ($KERNEL_ARCH)"
 	if [ "$kept" -eq 0 ] || [ "$skipped" -eq 0 ]; then
 		stage_end skip "the guest's clock did not advance during the measurement (kept $kept ns, skipped $skipped ns)"
 		return
 	fi
-	detail="kept $kept ns, skipped $skipped ns per overflow: skipped is $([ "$skipped" -lt "$kept" ] || echo "NOT ")the cheaper path"
+	cheaper="skipped is $([ "$skipped" -lt "$kept" ] || echo "NOT ")the cheaper path"
 	if [ -n "$baseline_log" ] && read -r base_kept base_skipped < <(overflow_cost_of "$baseline_log") &&
 		[ "$base_kept" -gt 0 ] && [ "$base_skipped" -gt 0 ]; then
-		detail+="; unpatched ($baseline_name): kept $base_kept ns, kernel-mode $base_skipped ns"
-		detail+="; ratio to unpatched: kept $(ratio "$kept" "$base_kept"), skipped $(ratio "$skipped" "$base_skipped")"
+		detail="kept $kept ns per overflow, $(ratio "$kept" "$base_kept" 3)x the unpatched path's $base_kept ns ($baseline_name)"
+		detail+="; skipped $skipped ns, $(ratio "$skipped" "$base_skipped")x its kernel-mode $base_skipped ns: $cheaper"
 	elif [ -n "$baseline_log" ]; then
+		detail="kept $kept ns, skipped $skipped ns per overflow: $cheaper"
 		detail+="; unpatched ($baseline_name): no figure (its clock did not advance, or it printed none)"
 	else
-		detail+="; unpatched: make check measures it on a mutant"
+		detail="kept $kept ns, skipped $skipped ns per overflow: $cheaper; unpatched: make check measures it on a mutant"
 	fi
 	stage_end ok "$detail"
 }

@@ -257,6 +257,7 @@ results_table() {
 		"each patch builds" "$(results_cell "each patch builds" "$from")" \
 		"sparse" "$(results_cell sparse "$from")" \
 		"bloat-o-meter" "$(results_cell bloat-o-meter "$from")" \
+		"overflow cost" "$(results_cell "overflow cost" "$from")" \
 		"KUnit" "$(results_cell kunit "$from")" \
 		"kselftests" "$(results_cell kselftest "$from")"
 	# Only where the series adds perf tests.
