@@ -5,7 +5,8 @@
 # so that whatever is still missing is named with its package.
 
 # SCOPE PACKAGE PROVIDES...; scope host is every job, x86_64 and arm64 the
-# boot of that architecture. Found by running the harness in a minimal
+# boot of that architecture, powerpc its cross build and powerpc-boot its
+# KUnit boot. Found by running the harness in a minimal
 # Debian 12 root (.ci/run does so on every run).
 PACKAGE_TABLE='
 host  bc                     bc
@@ -32,6 +33,7 @@ arm64 gcc-aarch64-linux-gnu  aarch64-linux-gnu-gcc aarch64-linux-gnu-ld
 arm64 libc6-dev-arm64-cross  aarch64-linux-gnu/libc.a
 arm64 pkg-config             pkg-config
 powerpc gcc-powerpc64le-linux-gnu powerpc64le-linux-gnu-gcc
+powerpc-boot qemu-system-ppc  qemu-system-ppc64
 '
 
 # The packages of scope $1.

@@ -9,6 +9,14 @@ mutants_of() {
 	ls -v "$dir"/M*.diff 2>/dev/null
 }
 
+# Mutants of an architecture's KUnit-only boot, P*.diff for powerpc.
+kunit_only_mutants_of() {
+	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
+	[ "$2" = powerpc ] || return 0
+	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
+	ls -v "$dir"/P*.diff 2>/dev/null || true
+}
+
 # Mutants only the debug boot can catch: D*.diff beside the others.
 debug_mutants_of() {
 	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
@@ -41,8 +49,12 @@ run_mutant() {
 	local branch=$1 tree=$2 build=$3 mutant=$4
 	boot_mutant "$branch" "$tree" "$build" "$mutant"
 	kunit_results "$tree" "$MUTANT_LOG" "$build/kunit-$MUTANT_NAME.json"
-	kselftest_results "$tree" "$MUTANT_LOG" "$build/kselftest-$MUTANT_NAME.json"
-	perf_test_results "$tree" "$MUTANT_LOG"
+	if [ -n "$KUNIT_ONLY" ]; then
+		KSFT_TOTAL=0 KSFT_FAILED_N=0 KSFT_FAILED='' KSFT_FIGURES='' PERF_TOTAL=0 PERF_FAILED_N=0
+	else
+		kselftest_results "$tree" "$MUTANT_LOG" "$build/kselftest-$MUTANT_NAME.json"
+		perf_test_results "$tree" "$MUTANT_LOG"
+	fi
 	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] || [ "$PERF_FAILED_N" -gt 0 ] ||
 		die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases, $KSFT_TOTAL kselftests and $PERF_TOTAL perf tests passed"
 	# The unpatched overflow path, for the cost figures.
