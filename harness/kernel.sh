@@ -152,14 +152,16 @@ CROSS_ONLY_ARCHES='
 powerpc powerpc64le-linux-gnu- ppc64le_defconfig
 '
 
-# The objects of C files (stdin, one per line), less those that another C
-# file of their folder #includes (KUnit suites such as core-book3s-test.c):
-# they build only inside it.
+# The objects of C files (stdin, one per line). A C file that another of
+# its folder #includes (a KUnit suite such as core-book3s-test.c) builds
+# only inside that one: its object stands for it.
 objects_of_c_files() {
-	local tree=$1 file
+	local tree=$1 file includer
 	while read -r file; do
-		grep -qs "^#include \"$(basename "$file")\"" "$tree/$(dirname "$file")"/*.c || echo "${file%.c}.o"
-	done
+		includer=$(cd "$tree" && grep -lsF "#include \"$(basename "$file")\"" "$(dirname "$file")"/*.c | head -n 1)
+		includer=${includer:-$file}
+		echo "${includer%.c}.o"
+	done | sort -u
 }
 
 cross_compile_changed() {

@@ -61,7 +61,7 @@ run_mutant() {
 	if grep -q '^# Cost baseline: ' "$mutant"; then
 		COST_BASELINE_LOG=$MUTANT_LOG COST_BASELINE_NAME=${MUTANT_NAME%%-*}
 	fi
-	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}; kselftest: ${KSFT_FAILED:-none}${KSFT_FIGURES:+ ($KSFT_FIGURES)}$([ "$PERF_TOTAL" -eq 0 ] || echo "; perf test: ${PERF_FAILED:-none} ($PERF_FIGURES)")"
+	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}$([ -n "$KUNIT_ONLY" ] || echo "; kselftest: ${KSFT_FAILED:-none}")${KSFT_FIGURES:+ ($KSFT_FIGURES)}$([ "$PERF_TOTAL" -eq 0 ] || echo "; perf test: ${PERF_FAILED:-none} ($PERF_FIGURES)")"
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }
