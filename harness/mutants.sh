@@ -3,26 +3,21 @@
 
 # A branch whose __perf_event_overflow() differs from mainline's has
 # mutants of its own; the others take mainline's, which must apply.
-mutants_of() {
+# mutant_files BRANCH LETTER: its LETTER*.diff, in order.
+mutant_files() {
 	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
 	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
-	ls -v "$dir"/M*.diff 2>/dev/null
+	ls -v "$dir"/"$2"*.diff 2>/dev/null || true
 }
 
-# Mutants of an architecture's KUnit-only boot, P*.diff for powerpc.
-kunit_only_mutants_of() {
-	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
-	[ "$2" = powerpc ] || return 0
-	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
-	ls -v "$dir"/P*.diff 2>/dev/null || true
-}
+# M*.diff: caught by the full boots.
+mutants_of() { mutant_files "$1" M; }
 
-# Mutants only the debug boot can catch: D*.diff beside the others.
-debug_mutants_of() {
-	local dir="$SKIDGUARD_ROOT/tests/mutants/$1"
-	[ -d "$dir" ] || dir="$SKIDGUARD_ROOT/tests/mutants/mainline"
-	ls "$dir"/D*.diff 2>/dev/null || true
-}
+# Mutants of an architecture's KUnit-only boot: P*.diff for powerpc.
+kunit_only_mutants_of() { [ "$2" != powerpc ] || mutant_files "$1" P; }
+
+# Mutants only the debug boot can catch: D*.diff.
+debug_mutants_of() { mutant_files "$1" D; }
 
 # One line of a mutant's header: "# What: ..."
 mutant_what() { sed -n 's/^# What: //p' "$1"; }
