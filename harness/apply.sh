@@ -14,7 +14,7 @@ reset_to_base() {
 apply_series() {
 	local branch=$1 tree=$2 patch out n=0
 	local -a patches
-	stage_begin "apply ($branch)"
+	stage_begin apply
 	mapfile -t patches < <(series_patches "$branch")
 	[ ${#patches[@]} -gt 0 ] || die "series/$branch/series lists no patch"
 	reset_to_base "$tree" "$branch"
@@ -28,7 +28,7 @@ apply_series() {
 		n=$((n + 1))
 	done
 	SERIES_HEAD=$(git -C "$tree" rev-parse HEAD)
-	stage_end ok "$n patches"
+	stage_end ok "$n patches" "patches=$n"
 }
 
 # Lines may be as long as mainline's checkpatch allows (100 columns):
@@ -110,7 +110,7 @@ run_checkpatch() {
 	local branch=$1 tree=$2 patch path report ignores= patch_ignores type bad=0 detail key reused=0 kept_types
 	local -a patches besides=()
 	local -A verified=()
-	stage_begin "checkpatch --strict ($branch)"
+	stage_begin "checkpatch --strict"
 	mapfile -t patches < <(series_patches "$branch")
 	if [ "$(git -C "$tree" rev-list --count skidguard-base)" -le 1 ]; then
 		ignores=UNKNOWN_COMMIT_ID
@@ -155,7 +155,7 @@ run_checkpatch() {
 	detail="${#patches[@]} patches: 0 errors, 0 warnings, 0 checks"
 	[ ${#besides[@]} -eq 0 ] || detail+=" besides $(printf '%s, ' "${besides[@]}" | sed 's/, $//')"
 	[ "$reused" -eq 0 ] || detail+="; $REUSED_NOTE: $reused of ${#patches[@]} patches"
-	stage_end ok "$detail"
+	stage_end ok "$detail" "patches=${#patches[@]}"
 }
 
 # True if a MAINTAINERS entry names a maintainer or supporter for the path.

@@ -227,13 +227,13 @@ prepare_base() {
 	suites=$(series_source "$branch" suites)
 	mkdir -p "$WORK/dl" "$WORK/src"
 
-	stage_begin "base ($branch)"
+	stage_begin base
 	[ -n "${KERNEL_TREE:-}" ] || ! needs_user_tree "$branch" ||
 		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		clone_user_tree
 		set_tree_identity "$BASE_TREE"
-		stage_end ok "KERNEL_TREE: $BASE_VERSION"
+		stage_end ok "KERNEL_TREE: $BASE_VERSION" "@version=$BASE_VERSION"
 		return
 	fi
 	[ -n "$pattern" ] && [ -n "$suites" ] || die "series/$branch/source names no package or suites"
@@ -253,9 +253,9 @@ prepare_base() {
 
 	recorded=$(sed -n "s/^verified=//p" "$SERIES_ROOT/$branch/base" 2>/dev/null || true)
 	if [ -n "$recorded" ] && [ "$recorded" != "$BASE_VERSION" ]; then
-		stage_end ok "$BASE_VERSION (series last verified on $recorded)"
+		stage_end ok "$BASE_VERSION (series last verified on $recorded)" "@version=$BASE_VERSION"
 	else
-		stage_end ok "$BASE_VERSION ($((size / 1048576)) MiB)"
+		stage_end ok "$BASE_VERSION ($((size / 1048576)) MiB)" "@version=$BASE_VERSION" "size_mib=$((size / 1048576))"
 	fi
 }
 

@@ -131,7 +131,7 @@ kconfig_defines() {
 # at all (KUnit before 5.5, a test the branch does not carry) are listed.
 configure_kernel() {
 	local tree=$1 build=$2 fragment line missing=() absent=()
-	stage_begin "config ($KERNEL_ARCH)"
+	stage_begin config "$KERNEL_ARCH"
 	write_config "$tree" "$build"
 	for fragment in $(config_fragments); do
 		while read -r line; do
@@ -170,7 +170,7 @@ cross_compile_changed() {
 		[ -n "$arch" ] || continue
 		objs=$(git -C "$tree" diff --name-only skidguard-base HEAD -- "arch/$arch/*.c" | objects_of_c_files "$tree")
 		[ -n "$objs" ] || continue
-		stage_begin "build ($arch, W=1)"
+		stage_begin build "$arch"
 		# shellcheck disable=SC2046 # a list of package names
 		ensure_packages $(packages_of "$arch")
 		build="$WORK/build/$(basename "$tree")-$arch"
@@ -189,7 +189,7 @@ cross_compile_changed() {
 bisect_build() {
 	local tree=$1 build=$2 branch=$3 commit dirs n=0
 	build="$build-bisect"
-	stage_begin "each patch builds ($KERNEL_ARCH)"
+	stage_begin "each patch builds" "$KERNEL_ARCH"
 	for commit in $(git -C "$tree" rev-list --reverse "skidguard-base..skidguard/$branch^"); do
 		dirs=$(series_c_dirs "$tree" "$commit")
 		git -C "$tree" checkout -q "$commit"
@@ -202,7 +202,7 @@ bisect_build() {
 		n=$((n + 1))
 	done
 	git -C "$tree" checkout -q "skidguard/$branch"
-	stage_end ok "all $((n + 1)): the first $n each without the ones after it, the last as the whole series"
+	stage_end ok "all $((n + 1)): the first $n each without the ones after it, the last as the whole series" "patches=$((n + 1))"
 }
 
 # The id of the tree's content, if it is all committed (a mutant applied
@@ -288,14 +288,15 @@ judge_findings() {
 	old=$((old - $(grep -c . <<<"$idioms" || true)))
 	[ "$old" -gt 0 ] || old=
 	[ -z "$idioms" ] || note="; $(grep -c . <<<"$idioms") on added lines as the base's code has them in the same file$note"
-	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}$note"
+	stage_end ok "0 ${what}s on lines the series adds${old:+; $old in touched files, all in code the base already had}$note" \
+		"added_lines_findings=0" "touched_files_findings=${old:-0}"
 }
 
 # W=1 build. A warning on a line the series adds fails the stage; older
 # trees have warnings of their own in the same files, which are counted.
 build_kernel() {
 	local tree=$1 build=$2 reused=
-	stage_begin "build ($KERNEL_ARCH, W=1)"
+	stage_begin build "$KERNEL_ARCH"
 	if kernel_is_current "$tree" "$build"; then
 		reused="; $REUSED_NOTE"
 	else
@@ -308,7 +309,7 @@ build_kernel() {
 # sparse (C=2) over the kernel folders the series touches, judged as W=1.
 check_sparse() {
 	local tree=$1 build=$2 inputs reused=
-	stage_begin "sparse ($KERNEL_ARCH)"
+	stage_begin sparse "$KERNEL_ARCH"
 	fetch_sparse
 	# The build stage just left a stamp of the image's inputs.
 	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$SPARSE_VERSION")
@@ -334,7 +335,7 @@ check_sparse() {
 BLOAT_TARGET=64
 bloat_core() {
 	local tree=$1 build=$2-bloat branch=$3 flag=-t what=text delta base content inputs= reused= dirs
-	stage_begin "bloat-o-meter ($KERNEL_ARCH)"
+	stage_begin bloat-o-meter "$KERNEL_ARCH"
 	grep -q "'-t'" "$tree/scripts/bloat-o-meter" || { flag='' what="all symbols"; }
 	dirs=$(series_c_dirs "$tree" HEAD | grep -v '^tools/' | paste -sd' ')
 	[ -n "$dirs" ] || { stage_end skip "the series changes no kernel C file"; return; }
@@ -361,7 +362,7 @@ bloat_core() {
 	[ "$delta" -lt 0 ] || delta="+$delta"
 	stage_end ok "$dirs $what $delta bytes; $(sed -n '1s/ up\/down.*//p' "$build/bloat.txt")$(
 		[ "$branch" != mainline ] || printf '; target at most +%s: %s' "$BLOAT_TARGET" \
-			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")$reused"
+			"$([ "${delta#+}" -le "$BLOAT_TARGET" ] && echo met || echo MISSED)")$reused" "delta_bytes=${delta#+}"
 }
 
 # The built-in objects of folders $3... of build folder $1, linked into one
@@ -438,26 +439,24 @@ first_splat() { grep -n -m1 -E "$SPLAT_PATTERN" "$1" | tr -d '\r' || true; }
 
 check_splats() {
 	local log=$1 splat
-	stage_begin "splats ($KERNEL_ARCH)"
+	stage_begin splats "$KERNEL_ARCH"
 	splat=$(first_splat "$log")
 	[ -z "$splat" ] || die "a splat on the console, line ${splat%%:*}: ${splat#*:}"
-	stage_end ok "none in $(wc -l <"$log") console lines (lockdep, atomic sleep, KASAN, UBSAN, WARN, BUG)"
+	stage_end ok "none in $(wc -l <"$log") console lines (lockdep, atomic sleep, KASAN, UBSAN, WARN, BUG)" "splats=0"
 }
 
 boot_kernel() {
 	local build=$1 log=$2
-	stage_begin "boot ($KERNEL_ARCH, QEMU TCG)"
+	stage_begin boot "$KERNEL_ARCH"
 	boot_qemu "$build" "$log"
-	stage_end ok "$(wc -l <"$log") console lines"
-}
-
-# "kept_ns=N skipped_ns=N" as the KUnit cost case printed it, or nothing.
-overflow_cost_of() {
-	sed -n 's/.*figures: overflow_cost kept_ns=\([0-9]*\) skipped_ns=\([0-9]*\).*/\1 \2/p' "$1" | head -n 1
+	stage_end ok "$(wc -l <"$log") console lines, QEMU TCG" "console_lines=$(wc -l <"$log")"
 }
 
 # $1 / $2 to $3 decimals (2 by default), or "-".
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "-" }'; }
+
+# One figure of a console's "figures: TEST name=value" lines, or nothing.
+figure_of() { python3 "${RESULTS[@]}" figures "$1" "$2" | tr ' ' '\n' | sed -n "s/^$2\.$3=//p"; }
 
 # The cost of an overflow through the default output handler, kept and
 # skipped, from the KUnit cost case under TCG: printed, never asserted.
@@ -465,16 +464,21 @@ ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*
 # The kept figure and its ratio come first: the cover letter's row is the
 # detail up to its first ';'.
 report_overflow_cost() {
-	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept base_skipped cheaper detail
-	read -r kept skipped < <(overflow_cost_of "$log") || return 0
-	stage_begin "overflow cost ($KERNEL_ARCH)"
+	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept= base_skipped= cheaper detail
+	kept=$(figure_of "$log" overflow_cost kept_ns)
+	skipped=$(figure_of "$log" overflow_cost skipped_ns)
+	[ -n "$kept" ] && [ -n "$skipped" ] || return 0
+	stage_begin "overflow cost" "$KERNEL_ARCH"
 	if [ "$kept" -eq 0 ] || [ "$skipped" -eq 0 ]; then
 		stage_end skip "the guest's clock did not advance during the measurement (kept $kept ns, skipped $skipped ns)"
 		return
 	fi
 	cheaper="skipped is $([ "$skipped" -lt "$kept" ] || echo "NOT ")the cheaper path"
-	if [ -n "$baseline_log" ] && read -r base_kept base_skipped < <(overflow_cost_of "$baseline_log") &&
-		[ "$base_kept" -gt 0 ] && [ "$base_skipped" -gt 0 ]; then
+	if [ -n "$baseline_log" ]; then
+		base_kept=$(figure_of "$baseline_log" overflow_cost kept_ns)
+		base_skipped=$(figure_of "$baseline_log" overflow_cost skipped_ns)
+	fi
+	if [ "${base_kept:-0}" -gt 0 ] && [ "${base_skipped:-0}" -gt 0 ]; then
 		detail="kept $kept ns per overflow, $(ratio "$kept" "$base_kept" 3)x the unpatched path's $base_kept ns ($baseline_name)"
 		detail+="; skipped $skipped ns, $(ratio "$skipped" "$base_skipped")x its kernel-mode $base_skipped ns: $cheaper"
 	elif [ -n "$baseline_log" ]; then
@@ -483,45 +487,54 @@ report_overflow_cost() {
 	else
 		detail="kept $kept ns, skipped $skipped ns per overflow: $cheaper; unpatched: make check measures it on a mutant"
 	fi
-	stage_end ok "$detail"
+	stage_end ok "$detail" "kept_ns=$kept" "skipped_ns=$skipped" ${base_kept:+"baseline_kept_ns=$base_kept"} \
+		${base_skipped:+"baseline_skipped_ns=$base_skipped"} ${baseline_name:+"@baseline=$baseline_name"}
 }
 
-# kunit.py parse on a KTAP or TAP file. Sets <PREFIX>_TOTAL, _PASSED,
-# _FAILED_N, _SKIPPED and _FAILED (the failed cases, comma-separated).
+# The value of NAME in a results file (NAME=value lines) that parse_ktap
+# or legacy_results wrote.
+result_of() { sed -n "s/^$2=//p" "$1"; }
+
+# kunit.py parse of $2 (KTAP or TAP): the JSON and the results file $3
+# (total, passed, failed, skipped, failed_cases).
 parse_ktap() {
-	local tree=$1 input=$2 json=$3 prefix=$4 what=$5 total
-	rm -f "$json"
-	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$input" \
-		>"${json%.json}.txt" 2>&1 || true
+	local tree=$1 input=$2 results=$3 what=$4 json=${3%.results}.json
+	rm -f "$json" "$results"
+	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$input" >"${json%.json}.txt" 2>&1 || true
 	[ -s "$json" ] || die "kunit.py parse read no $what results from $input$(missing_from_log "${json%.json}.txt" | sed 's/^/: /')"
-	read -r "${prefix}_TOTAL" "${prefix}_PASSED" "${prefix}_FAILED_N" "${prefix}_SKIPPED" \
-		< <(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" counts "$json")
-	printf -v "${prefix}_FAILED" '%s' "$(python3 "$SKIDGUARD_ROOT/harness/kunit_results.py" failed "$json")"
-	total="${prefix}_TOTAL"
-	[ "${!total}" -gt 0 ] || die "kunit.py parse found 0 $what in $input"
+	python3 "${RESULTS[@]}" counts "$json" >"$results"
+	[ "$(result_of "$results" total)" -gt 0 ] || die "kunit.py parse found 0 $what in $input"
 }
 
-# KUnit's part of a console log: what comes before the kselftests. A tree
-# without KUnit has no results: zero cases.
+# KUnit's results of console log $2 into results file $3. A tree without
+# KUnit has none: zero cases.
 kunit_results() {
-	local tree=$1 log=$2 json=$3
+	local tree=$1 log=$2 results=$3
 	if ! has_kunit "$tree"; then
-		KUNIT_TOTAL=0 KUNIT_PASSED=0 KUNIT_FAILED_N=0 KUNIT_SKIPPED=0 KUNIT_FAILED=
+		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\n' >"$results"
 		return
 	fi
-	sed '/^skidguard: kselftest begin/,$d' "$log" >"${json%.json}.log"
-	parse_ktap "$tree" "${json%.json}.log" "$json" KUNIT "KUnit tests (did the test's Kconfig symbol survive?)"
+	python3 "${RESULTS[@]}" kunit-log "$log" "${results%.results}.log"
+	parse_ktap "$tree" "${results%.results}.log" "$results" "KUnit tests (did the test's Kconfig symbol survive?)"
 }
 
 # KUnit came in 5.5.
 has_kunit() { [ -f "$1/tools/testing/kunit/kunit.py" ]; }
 
+# The counts of a results file as a record's figures.
+counts_of() {
+	local name
+	for name in total passed failed skipped; do printf '%s=%s\n' "$name" "$(result_of "$1" "$name")"; done
+}
+
 check_kunit() {
-	local tree=$1 log=$2 json=$3
-	stage_begin "kunit ($KERNEL_ARCH)"
+	local tree=$1 log=$2 results=$3
+	stage_begin kunit "$KERNEL_ARCH"
 	has_kunit "$tree" || { stage_end skip "the tree has no KUnit (added in 5.5)"; return; }
-	kunit_results "$tree" "$log" "$json"
-	[ "$KUNIT_FAILED_N" -eq 0 ] ||
-		die "$KUNIT_FAILED_N of $KUNIT_TOTAL KUnit cases failed: $KUNIT_FAILED"
-	stage_end ok "$KUNIT_PASSED/$KUNIT_TOTAL passed, $KUNIT_SKIPPED skipped"
+	kunit_results "$tree" "$log" "$results"
+	[ "$(result_of "$results" failed)" -eq 0 ] ||
+		die "$(result_of "$results" failed) of $(result_of "$results" total) KUnit cases failed: $(result_of "$results" failed_cases)"
+	# shellcheck disable=SC2046 # name=value words
+	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed, $(result_of "$results" skipped) skipped" \
+		$(counts_of "$results")
 }

@@ -71,7 +71,7 @@ NO_KSELFTESTS_WHY="the tree has no tools/testing/selftests/$KSELFTEST_TARGETS (a
 build_initramfs() {
 	local tree=$1 build=$2
 	local root="$build/initramfs.d" log="$build/kselftest-build.log"
-	stage_begin "kselftest build ($KERNEL_ARCH)"
+	stage_begin "kselftest build" "$KERNEL_ARCH"
 	rm -rf "$build/kselftest_install" "$root"
 	mkdir -p "$root/bin"
 	if has_kselftests "$tree" && legacy_kselftests "$tree"; then
@@ -103,66 +103,40 @@ build_initramfs() {
 	fi
 }
 
-# The kselftest part of a console log, between the init script's markers.
-kselftest_section() {
-	sed -n '/^skidguard: kselftest begin/,/^skidguard: kselftest end/p' "$1" | tr -d '\r' | sed '1d;$d'
-}
-
-# Parses the kselftest TAP with kunit.py. Sets KSFT_TOTAL, KSFT_PASSED,
-# KSFT_FAILED_N, KSFT_SKIPPED, KSFT_FAILED and KSFT_FIGURES.
+# The kselftests' results of console log $2 into results file $3 (as
+# parse_ktap writes it, and figures=: the "figures:" lines' TEST.name=value
+# words). The TAP between the init script's markers is kept beside it.
 kselftest_results() {
-	local tree=$1 log=$2 json=$3
+	local tree=$1 log=$2 results=$3 tap=${3%.results}.tap
 	if ! has_kselftests "$tree"; then
-		KSFT_TOTAL=0 KSFT_PASSED=0 KSFT_FAILED_N=0 KSFT_SKIPPED=0 KSFT_FAILED= KSFT_FIGURES=
+		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\nfigures=\n' >"$results"
 		return
 	fi
-	grep -q '^skidguard: kselftest end' "$log" ||
-		die "the kselftests did not finish in QEMU; last console line: $(tail -n 1 "$log" | tr -d '\r')"
-	kselftest_section "$log" >"${json%.json}.tap"
+	python3 "${RESULTS[@]}" kselftest-log "$log" "$tap" 2>"$tap.error" || die "$(cat "$tap.error")"
 	if legacy_kselftests "$tree"; then
-		legacy_results "${json%.json}.tap"
+		python3 "${RESULTS[@]}" legacy "$tap" >"$results" 2>"$tap.error" || die "$(cat "$tap.error") in $tap"
 	else
-		parse_ktap "$tree" "${json%.json}.tap" "$json" KSFT kselftests
+		parse_ktap "$tree" "$tap" "$results" kselftests
 	fi
-	# "figures: <test> a=1 b=2" lines, joined per test.
-	KSFT_FIGURES=$(sed -n 's/^\(# \)\{1,2\}figures: //p' "${json%.json}.tap" | awk '
-		!($1 in line) { order[n++] = $1; line[$1] = $1 ":" }
-		{ for (i = 2; i <= NF; i++) line[$1] = line[$1] " " $i }
-		END { for (i = 0; i < n; i++) printf "%s%s", (i ? "; " : ""), line[order[i]] }')
-}
-
-# The legacy runner's "selftests: NAME [PASS|FAIL]" lines; such trees
-# have no kunit.py to read them. Sets what parse_ktap sets.
-legacy_results() {
-	local tap=$1
-	KSFT_PASSED=$(grep -cE '^selftests: +[^ ]+ \[PASS\]' "$tap" || true)
-	KSFT_FAILED=$(sed -n 's/^selftests: *\([^ ]*\) \[FAIL\]$/\1/p' "$tap" | paste -sd, | sed 's/,/, /g')
-	KSFT_FAILED_N=$(grep -cE '^selftests: +[^ ]+ \[FAIL\]' "$tap" || true)
-	KSFT_TOTAL=$((KSFT_PASSED + KSFT_FAILED_N))
-	KSFT_SKIPPED=0
-	[ "$KSFT_TOTAL" -gt 0 ] || die "the legacy kselftest runner reported no test in $tap"
+	echo "figures=$(python3 "${RESULTS[@]}" figures "$tap")" >>"$results"
 }
 
 check_kselftest() {
-	local tree=$1 log=$2 json=$3 not_run
-	stage_begin "kselftest ($KERNEL_ARCH)"
+	local tree=$1 log=$2 results=$3 not_run
+	stage_begin kselftest "$KERNEL_ARCH"
 	has_kselftests "$tree" || { stage_end skip "$NO_KSELFTESTS_WHY"; return; }
-	kselftest_results "$tree" "$log" "$json"
-	[ "$KSFT_FAILED_N" -eq 0 ] || die "$KSFT_FAILED_N of $KSFT_TOTAL kselftests failed: $KSFT_FAILED"
+	kselftest_results "$tree" "$log" "$results"
+	[ "$(result_of "$results" failed)" -eq 0 ] ||
+		die "$(result_of "$results" failed) of $(result_of "$results" total) kselftests failed: $(result_of "$results" failed_cases)"
 	not_run=$(kselftests_not_run | sed 's/; $//')
-	stage_end ok "$KSFT_PASSED/$KSFT_TOTAL passed, $KSFT_SKIPPED skipped${KSFT_FIGURES:+; $KSFT_FIGURES}${not_run:+; not run: $not_run}"
-	side_figures "$json"
+	# shellcheck disable=SC2046 # name=value words
+	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed, $(result_of "$results" skipped) skipped$(
+		figures_text "$results")${not_run:+; not run: $not_run}" $(counts_of "$results") $(result_of "$results" figures)
 }
 
-# The skid selftest's key figures for the side-by-side table.
-side_figures() {
-	local tap="${1%.json}.tap" test
-	for test in hw_counter injected; do
-		side_figure "skid_signal $test" "$KERNEL_ARCH" "$(sed -n "s/^# # figures: $test //p" "$tap" |
-			tr ' ' '\n' | awk -F= '
-				$1 == "overflows" { o = $2 } $1 == "lost_signals" { l = $2 }
-				$1 == "kernel_share" { k = $2 } $1 == "bad_samples" { b = $2 }
-				END { if (o != "") printf "%s ovf, %s lost, %s in kernel, %s bad", o, l, k, b
-				      else printf "skipped" }')"
-	done
+# "; test: a=1 b=2; other: c=3" of a results file's figures, or nothing.
+figures_text() {
+	result_of "$1" figures | tr ' ' '\n' | awk -F'[.=]' 'NF >= 3 {
+		if ($1 != test) { printf "; %s:", $1; test = $1 }
+		printf " %s=%s", $2, substr($0, length($1 "." $2 "=") + 1) }'
 }

@@ -22,41 +22,59 @@ debug_mutants_of() { mutant_files "$1" D; }
 # One line of a mutant's header: "# What: ..."
 mutant_what() { sed -n 's/^# What: //p' "$1"; }
 
+# The console log of mutant $2 booted from build folder $1.
+mutant_log() { echo "$1/console-$(basename "$2" .diff).log"; }
+
+# The mutant whose overflow path is the base's: the cost figures' baseline.
+cost_baseline_of() {
+	local mutant
+	for mutant in $(mutants_of "$1"); do
+		if grep -q '^# Cost baseline: ' "$mutant"; then echo "$mutant"; return; fi
+	done
+}
+
+# "M1" of .../M1-early-return.diff.
+mutant_id() { local name; name=$(basename "$1" .diff); echo "${name%%-*}"; }
+
 # Builds the series with mutant $4 on top, puts the tree back, and boots
-# it; a stage named after the mutant is open. Sets MUTANT_NAME, MUTANT_LOG.
+# it into its console log; a stage named after the mutant is open.
 boot_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4
-	MUTANT_NAME=$(basename "$mutant" .diff)
-	MUTANT_LOG="$build/console-$MUTANT_NAME.log"
-	stage_begin "mutant ${MUTANT_NAME%%-*} ($KERNEL_ARCH)"
-	git -C "$tree" apply "$mutant" 2>/dev/null || die "$MUTANT_NAME does not apply on top of series/$branch"
-	if ! compile_kernel "$tree" "$build" "$build/build-$MUTANT_NAME.log"; then
+	local branch=$1 tree=$2 build=$3 mutant=$4 name
+	name=$(basename "$mutant" .diff)
+	stage_begin "mutant $(mutant_id "$mutant")" "$KERNEL_ARCH"
+	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
+	if ! compile_kernel "$tree" "$build" "$build/build-$name.log"; then
 		restore_series_head "$tree"
-		die "$MUTANT_NAME does not build: $(make_failure "$build/build-$MUTANT_NAME.log" "$build")"
+		die "$name does not build: $(make_failure "$build/build-$name.log" "$build")"
 	fi
 	restore_series_head "$tree"
-	boot_qemu "$build" "$MUTANT_LOG"
+	boot_qemu "$build" "$(mutant_log "$build" "$mutant")"
 }
 
 # A mutant is caught when a KUnit case, a kselftest or a perf test fails
-# on it.
+# on it; one that survives is recorded, and the run goes on.
 run_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4
+	local branch=$1 tree=$2 build=$3 mutant=$4 log stem caught_by= failed kind
 	boot_mutant "$branch" "$tree" "$build" "$mutant"
-	kunit_results "$tree" "$MUTANT_LOG" "$build/kunit-$MUTANT_NAME.json"
-	if [ -n "$KUNIT_ONLY" ]; then
-		KSFT_TOTAL=0 KSFT_FAILED_N=0 KSFT_FAILED='' KSFT_FIGURES='' PERF_TOTAL=0 PERF_FAILED_N=0
-	else
-		kselftest_results "$tree" "$MUTANT_LOG" "$build/kselftest-$MUTANT_NAME.json"
-		perf_test_results "$tree" "$MUTANT_LOG"
+	log=$(mutant_log "$build" "$mutant")
+	stem="$build/$(basename "$mutant" .diff)"
+	kunit_results "$tree" "$log" "$stem-kunit.results"
+	caught_by="KUnit: $(result_of "$stem-kunit.results" failed_cases | grep . || echo none)"
+	failed=$(result_of "$stem-kunit.results" failed)
+	if [ -z "$KUNIT_ONLY" ]; then
+		kselftest_results "$tree" "$log" "$stem-kselftest.results"
+		perf_test_results "$tree" "$log" "$stem-perf.results"
+		caught_by+="; kselftest: $(result_of "$stem-kselftest.results" failed_cases | grep . || echo none)$(
+			figures_text "$stem-kselftest.results" | sed 's/^; \(.*\)/ (\1)/')"
+		[ "$(result_of "$stem-perf.results" total)" -eq 0 ] ||
+			caught_by+="; perf test: $(result_of "$stem-perf.results" failed_cases | grep . || echo none) ($(result_of "$stem-perf.results" said))"
+		for kind in kselftest perf; do failed=$((failed + $(result_of "$stem-$kind.results" failed))); done
 	fi
-	[ "$KUNIT_FAILED_N" -gt 0 ] || [ "$KSFT_FAILED_N" -gt 0 ] || [ "$PERF_FAILED_N" -gt 0 ] ||
-		die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: $KUNIT_TOTAL KUnit cases, $KSFT_TOTAL kselftests and $PERF_TOTAL perf tests passed"
-	# The unpatched overflow path, for the cost figures.
-	if grep -q '^# Cost baseline: ' "$mutant"; then
-		COST_BASELINE_LOG=$MUTANT_LOG COST_BASELINE_NAME=${MUTANT_NAME%%-*}
+	if [ "$failed" -eq 0 ]; then
+		stage_end survived "$(mutant_what "$mutant"): every KUnit case, kselftest and perf test passed"
+		return
 	fi
-	stage_end caught "$(mutant_what "$mutant"): caught by KUnit: ${KUNIT_FAILED:-none}$([ -n "$KUNIT_ONLY" ] || echo "; kselftest: ${KSFT_FAILED:-none}")${KSFT_FIGURES:+ ($KSFT_FIGURES)}$([ "$PERF_TOTAL" -eq 0 ] || echo "; perf test: ${PERF_FAILED:-none} ($PERF_FIGURES)")"
+	stage_end caught "$(mutant_what "$mutant"): caught by $caught_by" "failed_tests=$failed"
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }
@@ -65,7 +83,10 @@ restore_series_head() { git -C "$1" reset -q --hard; }
 run_debug_mutant() {
 	local branch=$1 tree=$2 build=$3 mutant=$4 splat
 	boot_mutant "$branch" "$tree" "$build" "$mutant"
-	splat=$(first_splat "$MUTANT_LOG")
-	[ -n "$splat" ] || die "$MUTANT_NAME ($(mutant_what "$mutant")) survived: no splat on the debug kernel's console"
+	splat=$(first_splat "$(mutant_log "$build" "$mutant")")
+	if [ -z "$splat" ]; then
+		stage_end survived "$(mutant_what "$mutant"): no splat on the debug kernel's console"
+		return
+	fi
 	stage_end caught "$(mutant_what "$mutant"): splat at console line ${splat%%:*}: ${splat#*:}"
 }

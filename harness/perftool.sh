@@ -28,7 +28,7 @@ wants_perf_tests() { [ "$KERNEL_ARCH" = "$PERF_TEST_ARCH" ] && [ -n "$(series_pe
 build_perf_tool() {
 	local tree=$1 build=$2 out="$2/perf-tool" log="$2/perf-build.log" options
 	wants_perf_tests "$tree" || return 0
-	stage_begin "perf build ($KERNEL_ARCH)"
+	stage_begin "perf build" "$KERNEL_ARCH"
 	# perf's make is incremental only for the same options: other options
 	# (or another compiler) start from an empty folder.
 	options=$(inputs_digest "${PERF_MAKE_OPTIONS[@]}" "$("${CROSS_COMPILE}gcc" --version | head -n 1)")
@@ -52,36 +52,29 @@ add_perf_tests() {
 	done
 }
 
-# Parses the lines /init prefixed with each test's name: its output and
-# "NAME: skidguard: perf test exit N" (2 is perf's skip). Sets PERF_TOTAL,
-# PERF_FAILED_N, PERF_FAILED, PERF_SKIPPED and PERF_FIGURES (each test's
-# last line).
+# The perf tests' results of console log $2 into results file $3 (total,
+# passed, failed, skipped, failed_cases, and said=: each test's last line).
+# /init prefixed each test's lines with its name and ended them with
+# "NAME: skidguard: perf test exit N" (2 is perf's skip).
 perf_test_results() {
-	local tree=$1 log=$2 name rc
-	PERF_TOTAL=0 PERF_FAILED_N=0 PERF_FAILED='' PERF_SKIPPED=0 PERF_FIGURES=''
-	wants_perf_tests "$tree" || return 0
-	grep -aq '^skidguard: perf tests end' "$log" ||
-		die "the perf tests did not finish in QEMU; last console line: $(tail -n 1 "$log" | tr -d '\r')"
-	while read -r name rc; do
-		PERF_TOTAL=$((PERF_TOTAL + 1))
-		case "$rc" in
-		0) ;;
-		2) PERF_SKIPPED=$((PERF_SKIPPED + 1)) ;;
-		*) PERF_FAILED_N=$((PERF_FAILED_N + 1)) PERF_FAILED+="${PERF_FAILED:+, }$name" ;;
-		esac
-		PERF_FIGURES+="${PERF_FIGURES:+; }$name: $(tr -d '\r' <"$log" | grep -a "^$name: " |
-			grep -av ": skidguard: perf test exit " | tail -n 1 | sed "s/^$name: //")"
-	done < <(tr -d '\r' <"$log" | sed -n 's/^\([^ :]*\): skidguard: perf test exit \([0-9]*\)$/\1 \2/p')
-	[ "$PERF_TOTAL" -gt 0 ] || die "the perf tests printed no result"
+	local tree=$1 log=$2 results=$3
+	if ! wants_perf_tests "$tree"; then
+		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\nsaid=\n' >"$results"
+		return
+	fi
+	python3 "${RESULTS[@]}" perf-tests "$log" >"$results" 2>"$results.error" || die "$(cat "$results.error")"
 }
 
 check_perf_tests() {
-	local tree=$1 log=$2
+	local tree=$1 log=$2 results=$3
 	wants_perf_tests "$tree" || return 0
-	stage_begin "perf tests ($KERNEL_ARCH)"
-	perf_test_results "$tree" "$log"
-	[ "$PERF_FAILED_N" -eq 0 ] || die "$PERF_FAILED_N of $PERF_TOTAL perf tests failed: $PERF_FAILED ($PERF_FIGURES)"
+	stage_begin "perf tests" "$KERNEL_ARCH"
+	perf_test_results "$tree" "$log" "$results"
+	[ "$(result_of "$results" failed)" -eq 0 ] ||
+		die "$(result_of "$results" failed) of $(result_of "$results" total) perf tests failed: $(result_of "$results" failed_cases) ($(result_of "$results" said))"
 	# This machine's PMU counts user instructions: a skip is a harness fault.
-	[ "$PERF_SKIPPED" -eq 0 ] || die "$PERF_SKIPPED of $PERF_TOTAL perf tests skipped on QEMU's PMU: $PERF_FIGURES"
-	stage_end ok "$((PERF_TOTAL - PERF_FAILED_N))/$PERF_TOTAL passed; $PERF_FIGURES"
+	[ "$(result_of "$results" skipped)" -eq 0 ] ||
+		die "$(result_of "$results" skipped) of $(result_of "$results" total) perf tests skipped on QEMU's PMU: $(result_of "$results" said)"
+	# shellcheck disable=SC2046 # name=value words
+	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed; $(result_of "$results" said)" $(counts_of "$results")
 }
