@@ -164,3 +164,69 @@ maintained_path() {
 	(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback -f "$file" 2>/dev/null) |
 		grep -E '\((maintainer|supporter):' | grep -qv '(maintainer:THE REST)'
 }
+
+# Identifies a base and series pair.
+series_digest() {
+	(git -C "$BASE_TREE" rev-parse skidguard-base && cd "$SERIES_ROOT/$1" &&
+		series_patches "$1" | xargs cat) | sha256sum | cut -d' ' -f1
+}
+
+# The tree of a branch with its series applied, reusing a previous apply
+# when neither the base nor the series changed since.
+materialize() {
+	local branch=$1 stamp digest
+	prepare_base "$branch"
+	digest=$(series_digest "$branch")
+	stamp="$BASE_TREE/.git/skidguard-$branch.applied"
+	guard_user_work "$branch" "$stamp"
+	if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$digest" ] &&
+		[ "$(git -C "$BASE_TREE" rev-parse HEAD)" = "$(sed -n 2p "$stamp")" ]; then
+		SERIES_HEAD=$(sed -n 2p "$stamp")
+		stage_begin apply
+		stage_end ok "$(series_patches "$branch" | wc -l) patches; $REUSED_NOTE" "patches=$(series_patches "$branch" | wc -l)"
+		return
+	fi
+	apply_series "$branch" "$BASE_TREE"
+	printf '%s\n%s\n' "$digest" "$SERIES_HEAD" >"$stamp"
+}
+
+# Refuses to throw away edits made in a materialized tree.
+guard_user_work() {
+	local branch=$1 stamp=$2
+	[ -n "$(git -C "$BASE_TREE" status --porcelain --untracked-files=no)" ] &&
+		die "$BASE_TREE has uncommitted changes; commit them and run 'make regen B=$branch', or discard them"
+	if [ -f "$stamp" ] && git -C "$BASE_TREE" rev-parse -q --verify "skidguard/$branch" >/dev/null &&
+		[ "$(git -C "$BASE_TREE" rev-parse "skidguard/$branch")" != "$(sed -n 2p "$stamp")" ]; then
+		die "skidguard/$branch in $BASE_TREE has commits not in series/$branch; run 'make regen B=$branch' first"
+	fi
+	return 0
+}
+
+regen() {
+	local branch=$1 tmp dir="$SERIES_ROOT/$1" description patch
+	prepare_base "$branch"
+	git -C "$BASE_TREE" rev-parse -q --verify "skidguard/$branch" >/dev/null ||
+		die "no materialized tree for $branch; run 'make tree B=$branch' first"
+	[ -z "$(git -C "$BASE_TREE" status --porcelain --untracked-files=no)" ] ||
+		die "$BASE_TREE has uncommitted changes; commit them first"
+	stage_begin regen
+	tmp=$(mktemp -d "$WORK/.regen.XXXXXX")
+	cleanup_later "$tmp"
+	# The cover letter's prose is kept; its shortlog and diffstat follow the tree.
+	description="*** SUBJECT HERE ***"
+	[ ! -f "$dir/0000-cover-letter.patch" ] || description=$(cover_description "$dir/0000-cover-letter.patch")
+	format_series "$branch" "$description" -q -o "$tmp"
+	rm -f "$dir"/[0-9][0-9][0-9][0-9]-*.patch
+	{
+		grep '^#' "$dir/series" 2>/dev/null || true
+		for patch in "$tmp"/*.patch; do
+			[ "${patch##*/}" = 0000-cover-letter.patch ] || echo "${patch##*/}"
+		done
+	} >"$tmp/series"
+	mv "$tmp"/*.patch "$dir/"
+	mv "$tmp/series" "$dir/series"
+	# The regenerated queue is what the tree holds now: no re-apply needed.
+	printf '%s\n%s\n' "$(series_digest "$branch")" "$(git -C "$BASE_TREE" rev-parse "skidguard/$branch")" \
+		>"$BASE_TREE/.git/skidguard-$branch.applied"
+	stage_end ok "$(series_patches "$branch" | wc -l) patches written to series/$branch"
+}

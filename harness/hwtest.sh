@@ -59,3 +59,21 @@ run_perf_skid_test() {
 	*) stage_end FAIL "$(grep -m1 'user-only samples' <<<"$out" || tail -n 1 <<<"$out")"; return 1 ;;
 	esac
 }
+
+hwtest() {
+	local bin=$HWTEST_BIN script=$HWTEST_PERF_SCRIPT rc=0
+	if [ -z "$bin" ]; then
+		# shellcheck disable=SC2046 # a list of package names
+		ensure_packages $(packages_of host)
+		materialize mainline
+		build_hwtest "$BASE_TREE" "$(build_dir "$BASE_TREE")"
+		bin="$WORK/hwtest/skid_signal"
+		script="$BASE_TREE/tools/perf/tests/shell/record_user_only_skid.sh"
+	fi
+	[ -x "$bin" ] || die "HWTEST_BIN=$bin is not an executable skid_signal"
+	run_hwtest "$bin" || rc=1
+	if [ -n "$script" ]; then
+		run_perf_skid_test "$script" || rc=1
+	fi
+	[ "$rc" -eq 0 ] || die "kernel $(uname -r) failed the skid tests (verdict above)"
+}

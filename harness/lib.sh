@@ -2,14 +2,10 @@
 # Shared by every harness script: paths, one-line errors, stage timing and
 # the summary table, clean-up of half-built trees.
 
-SKIDGUARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WORK=${SKIDGUARD_WORK:-$SKIDGUARD_ROOT/.work}
-SERIES_ROOT=${SKIDGUARD_SERIES:-$SKIDGUARD_ROOT/series}
-JOBS=${JOBS:-$(nproc)}
+. "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 # Every stage appends one record to the run's records file; every report
 # is built from those records by harness/report.py.
-RUN_RECORDS=${SKIDGUARD_RECORDS:-$WORK/runs/$(date -u +%Y%m%dT%H%M%S)-$$.jsonl}
 REPORT=("$SKIDGUARD_ROOT/harness/report.py")
 RESULTS=("$SKIDGUARD_ROOT/harness/results.py")
 # The branch a stage belongs to (the record's branch), and the variant of
@@ -135,31 +131,6 @@ RUN_START=$(now)
 REUSED_NOTE="reused: inputs unchanged since the last run"
 inputs_digest() { printf '%s\n' "$@" | sha256sum | cut -d' ' -f1; }
 stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
-
-# The cover letters' results table starts with this line.
-COVER_TABLE_HEAD='Tested with skidguard'
-
-# Stdin with its results table (COVER_TABLE_HEAD and the indented rows
-# after it) replaced by file $1.
-with_results_table() {
-	awk -v table="$1" -v head="$COVER_TABLE_HEAD" '
-		index($0, head) == 1 { while ((getline line < table) > 0) print line; skip = 1; next }
-		skip && /^  / { next }
-		{ skip = 0; print }'
-}
-
-# The subject and body of a cover letter, as a branch description for
-# git format-patch --cover-from-description=subject: the subject without
-# its [PATCH n/m] prefix, a blank line, the body up to the shortlog.
-cover_description() {
-	awk '
-		hdr && /^Subject: / { subject = $0; sub(/^Subject: (\[[^]]*\] )?/, "", subject); folded = 1; next }
-		hdr && folded && /^ / { subject = subject $0; next }
-		hdr && /^$/ { hdr = 0; print subject; print ""; next }
-		hdr { folded = 0; next }
-		/^[^ ].* \([0-9]+\):$/ { exit }
-		{ print }' hdr=1 "$1"
-}
 
 require_branch() {
 	[ -f "$SERIES_ROOT/$1/series" ] && [ -f "$SERIES_ROOT/$1/source" ] ||

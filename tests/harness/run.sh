@@ -60,7 +60,7 @@ mainline_tree=$("$ROOT/harness/skidguard" tree mainline 2>/dev/null | sed -n 's/
 judge_case() {
 	(
 		. "$ROOT/harness/lib.sh"
-		. "$ROOT/harness/kernel.sh"
+		. "$ROOT/harness/build.sh"
 		RUN_RECORDS="$SCRATCH/judge.$RANDOM.jsonl"
 		STAGE_NAME=probe STAGE_START=$(now)
 		judge_findings "$mainline_tree" "$1" "sparse warning"
@@ -68,7 +68,7 @@ judge_case() {
 print("|".join([r["stage"], r["status"], r["detail"]]))' "$RUN_RECORDS" >&2
 	)
 }
-added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" &&
+added=$(cd "$mainline_tree" && . "$ROOT/harness/lib.sh" && . "$ROOT/harness/build.sh" &&
 	series_added_lines "$mainline_tree" | grep -m1 '^kernel/events/core.c:')
 echo "$mainline_tree/$added:9: warning: probe on an added line" >"$SCRATCH/new.log"
 echo "$mainline_tree/kernel/events/core.c:1:1: error: probe on an old line" >"$SCRATCH/old.log"
@@ -87,7 +87,7 @@ expect_error "static checks, finding on an added line" "1 sparse warning\(s\) on
 
 # The debug boot's splat scanner: the first splat is named, a clean
 # console passes (the D1 mutant shows it on a real kernel).
-splat_case() { (. "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" && first_splat "$1"); }
+splat_case() { (. "$ROOT/harness/lib.sh" && . "$ROOT/harness/boot.sh" && first_splat "$1"); }
 printf 'ok 1 perf_skid\n[    1.5] BUG: KASAN: slab-use-after-free in perf_output_sample+0x1c/0x40\nUBSAN: shift-out-of-bounds\n' \
 	>"$SCRATCH/splat.log"
 printf 'ok 1 perf_skid\n... MAX_LOCKDEP_KEYS:        8192\n' >"$SCRATCH/clean.log"
@@ -114,18 +114,24 @@ printf 'http://security.example/archive-security\tpriority:1\nhttp://second.exam
 	>"$SCRATCH/apt/mirrors/security.list"
 mirror_case() {
 	(
-		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/base.sh"
+		unset SKIDGUARD_DEBIAN_MIRROR
+		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/fetch.sh"
 		apt_source_entries "$SCRATCH/apt" | paste -sd' '
 		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
-		SKIDGUARD_DEBIAN_MIRROR=http://override.example/archive/
+	) | paste -sd'|'
+}
+mirror_override_case() {
+	(
+		export SKIDGUARD_DEBIAN_MIRROR=http://override.example/archive/
+		. "$ROOT/harness/lib.sh" && . "$ROOT/harness/fetch.sh"
 		for suite in sid bullseye-security; do suite_mirror "$suite" "$SCRATCH/apt" && echo "$MIRROR"; done
 	) | paste -sd'|'
 }
 want="http://mirror.example/archive/ bookworm mirror+file://$SCRATCH/apt/mirrors/security.list bookworm-security"
 want+="|http://mirror.example/archive|http://security.example/archive-security"
 want+="|http://override.example/archive|http://override.example/archive-security"
-if [ "$(mirror_case)" != "$want" ]; then
-	fail "Debian mirror from apt sources" "read $(mirror_case), not $want"
+if [ "$(mirror_case)|$(mirror_override_case)" != "$want" ]; then
+	fail "Debian mirror from apt sources" "read $(mirror_case)|$(mirror_override_case), not $want"
 elif git -C "$ROOT" grep -qE 'https?://[a-z0-9.-]*debian[a-z0-9.-]*/' -- . ':!*.patch'; then
 	fail "Debian mirror from apt sources" "a mirror address is written in the repository"
 else
@@ -310,7 +316,7 @@ expect_error "kernel panic at boot" "the kernel panicked at boot: Kernel panic -
 
 # A full disk under the build folder: a small tmpfs over the mainline
 # build, then room again (a bigger remount): the same folder builds.
-full_build=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/kernel.sh" && build_dir "$mainline_tree")
+full_build=$(. "$ROOT/harness/lib.sh" && . "$ROOT/harness/build.sh" && build_dir "$mainline_tree")
 if mount -t tmpfs -o size=40m skidguard-full-disk "$full_build" 2>/dev/null; then
 	FULL_DISK_MOUNT=$full_build
 	if expect_error "full disk" "no space left on device" "$ROOT/harness/skidguard" main mainline; then
@@ -338,7 +344,7 @@ fetch_case() {
 	(
 		SKIDGUARD_WORK=$SCRATCH/work
 		. "$ROOT/harness/lib.sh"
-		. "$ROOT/harness/base.sh"
+		. "$ROOT/harness/fetch.sh"
 		mkdir -p "$WORK/dl"
 		apt_setup sid
 		apt_refresh sid

@@ -52,8 +52,8 @@ apt_source_entries() {
 suite_mirror() {
 	local suite=$1 etc=${2:-/etc/apt} security= codename
 	[[ $suite != *-security ]] || security=-security
-	if [ -n "${SKIDGUARD_DEBIAN_MIRROR:-}" ]; then
-		MIRROR=${SKIDGUARD_DEBIAN_MIRROR%/}$security
+	if [ -n "$DEBIAN_MIRROR" ]; then
+		MIRROR=${DEBIAN_MIRROR%/}$security
 		return
 	fi
 	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
@@ -199,7 +199,7 @@ clone_user_tree() {
 	local rev sha dest tmp
 	git -C "$KERNEL_TREE" rev-parse --git-dir >/dev/null 2>&1 ||
 		die "KERNEL_TREE=$KERNEL_TREE is not a git tree"
-	rev=${KERNEL_REV:-HEAD}
+	rev=$KERNEL_REV
 	sha=$(git -C "$KERNEL_TREE" rev-parse --verify -q "$rev^{commit}") ||
 		die "KERNEL_TREE=$KERNEL_TREE has no commit '$rev'"
 	dest="$WORK/src/user-${sha:0:12}"
@@ -228,9 +228,9 @@ prepare_base() {
 	mkdir -p "$WORK/dl" "$WORK/src"
 
 	stage_begin base
-	[ -n "${KERNEL_TREE:-}" ] || ! needs_user_tree "$branch" ||
+	[ -n "$KERNEL_TREE" ] || ! needs_user_tree "$branch" ||
 		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
-	if [ -n "${KERNEL_TREE:-}" ]; then
+	if [ -n "$KERNEL_TREE" ]; then
 		clone_user_tree
 		set_tree_identity "$BASE_TREE"
 		stage_end ok "KERNEL_TREE: $BASE_VERSION" "@version=$BASE_VERSION"
@@ -262,7 +262,7 @@ prepare_base() {
 # Records the base a branch was verified on, after a passing run.
 record_verified_base() {
 	local branch=$1
-	[ -z "${KERNEL_TREE:-}" ] || return 0
+	[ -z "$KERNEL_TREE" ] || return 0
 	printf '# Written by the harness after a passing run.\nverified=%s\n' "$BASE_VERSION" \
 		>"$SERIES_ROOT/$branch/base"
 }

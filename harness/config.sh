@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# The run's configuration: every variable of the environment that the
+# harness reads is read here, and nowhere else. README.md's "Knobs" table
+# lists each one (tests/harness/test_config.py holds it to that).
+
+SKIDGUARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The knobs, in the order of the README's table. The clean root passes
+# exactly these into its chroot.
+CONFIG_KNOBS=(B ARCH SKIDGUARD_ARCHES KERNEL_TREE KERNEL_REV JOBS SKIDGUARD_WORK SKIDGUARD_SERIES
+	SKIDGUARD_RECORDS SKIDGUARD_DEBIAN_MIRROR SKIDGUARD_BOOT_TIMEOUT KUNIT_FILTER KSELFTEST_TARGETS
+	SKIDGUARD_QEMU_EXTRA SKIDGUARD_CMDLINE_EXTRA HWTEST_BIN HWTEST_PERF_SCRIPT)
+
+# ARCH= of make, as the Makefile passes it.
+RUN_ARCHES=${SKIDGUARD_ARCHES:-}
+KERNEL_TREE=${KERNEL_TREE:-}
+KERNEL_REV=${KERNEL_REV:-HEAD}
+JOBS=${JOBS:-$(nproc)}
+WORK=${SKIDGUARD_WORK:-$SKIDGUARD_ROOT/.work}
+SERIES_ROOT=${SKIDGUARD_SERIES:-$SKIDGUARD_ROOT/series}
+RUN_RECORDS=${SKIDGUARD_RECORDS:-$WORK/runs/$(date -u +%Y%m%dT%H%M%S)-$$.jsonl}
+DEBIAN_MIRROR=${SKIDGUARD_DEBIAN_MIRROR:-}
+BOOT_TIMEOUT=${SKIDGUARD_BOOT_TIMEOUT:-120}
+KUNIT_FILTER=${KUNIT_FILTER:-perf_skid*}
+KSELFTEST_TARGETS=${KSELFTEST_TARGETS:-perf_events}
+QEMU_EXTRA=${SKIDGUARD_QEMU_EXTRA:-}
+CMDLINE_EXTRA=${SKIDGUARD_CMDLINE_EXTRA:-}
+HWTEST_BIN=${HWTEST_BIN:-}
+HWTEST_PERF_SCRIPT=${HWTEST_PERF_SCRIPT:-}

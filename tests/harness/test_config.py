@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""The run's configuration is read in one place, harness/config.sh, and
+README.md's "Knobs" table lists every variable it reads."""
+import os
+import re
+import unittest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+HARNESS = os.path.join(ROOT, "harness")
+
+
+def read(*path):
+    with open(os.path.join(ROOT, *path)) as f:
+        return f.read()
+
+
+def knobs():
+    """CONFIG_KNOBS of config.sh."""
+    match = re.search(r"^CONFIG_KNOBS=\(([^)]*)\)", read("harness", "config.sh"), re.M)
+    return match.group(1).split()
+
+
+def readme_knobs():
+    """The first column of the README's Knobs table."""
+    section = read("README.md").split("\n## Knobs\n", 1)[1].split("\n## ", 1)[0]
+    return {name for row in section.split("\n") if row.startswith("| `")
+            for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])}
+
+
+class Configuration(unittest.TestCase):
+    def test_every_knob_is_in_the_readme(self):
+        self.assertEqual(sorted(set(knobs()) - readme_knobs()), [])
+
+    def test_the_readme_lists_no_knob_the_code_lacks(self):
+        self.assertEqual(sorted(readme_knobs() - set(knobs())), [])
+
+    def test_config_reads_only_knobs(self):
+        read_there = set(re.findall(r"\$\{([A-Z_]+):-", read("harness", "config.sh")))
+        self.assertEqual(sorted(read_there - set(knobs())), [])
+
+    def test_no_other_file_reads_the_environment(self):
+        env_only = [k for k in knobs() if k.startswith("SKIDGUARD_")]
+        pattern = re.compile(r"\$\{?(" + "|".join(env_only) + r")\b|\$\{(KERNEL_TREE|KERNEL_REV|JOBS|"
+                             r"KSELFTEST_TARGETS|HWTEST_BIN|HWTEST_PERF_SCRIPT):-")
+        found = []
+        for name in sorted(os.listdir(HARNESS)):
+            if name == "config.sh" or name.endswith(".py"):
+                continue
+            for number, line in enumerate(read("harness", name).split("\n"), 1):
+                if pattern.search(line):
+                    found.append(f"harness/{name}:{number}: {line.strip()}")
+        self.assertEqual(found, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
