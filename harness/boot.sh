@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # Boots a built kernel under QEMU (TCG) and reads its console for splats.
 
-# Boots under TCG (nested KVM hangs here) with a hard timeout. KUnit runs
+# Boots under TCG (nested KVM hangs here) with a hard timeout ($3 seconds,
+# BOOT_TIMEOUT by default). KUnit runs
 # during boot, the initramfs's /init runs the kselftests and reboots, and
 # -no-reboot turns that into QEMU's exit.
 boot_qemu() {
-	local build=$1 log=$2 rc=0
+	local build=$1 log=$2 timeout=${3:-$BOOT_TIMEOUT} rc=0
 	local initrd=(-initrd "$build/initramfs.cpio")
 	local append="console=$CONSOLE panic=-1 kunit.filter_glob=$KUNIT_FILTER"
 	# A branch may add to it (cmdline= in its source file), and so may a test.
@@ -16,12 +17,12 @@ boot_qemu() {
 		append+=" kunit_shutdown=reboot"
 	fi
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
-	timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -m 512 -smp 1 -nographic -no-reboot \
+	timeout -k 5 "$timeout" "${QEMU[@]}" -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$(kernel_image "$build")" "${initrd[@]}" \
 		-append "$append" $QEMU_EXTRA </dev/null >"$log" 2>"$log.qemu" || rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		[ -s "$log" ] || die "QEMU printed nothing before its ${BOOT_TIMEOUT}s timeout"
-		die "QEMU did not finish within ${BOOT_TIMEOUT}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"
+		[ -s "$log" ] || die "QEMU printed nothing before its ${timeout}s timeout"
+		die "QEMU did not finish within ${timeout}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"
 	fi
 	[ "$rc" -eq 0 ] || die "QEMU failed (exit $rc): $(missing_from_log "$log.qemu" | grep . || tail -n 1 "$log.qemu")"
 	# panic=-1 and -no-reboot: a panic ends QEMU as a clean exit would.
@@ -43,9 +44,10 @@ check_splats() {
 	stage_end ok "none in $(wc -l <"$log") console lines (lockdep, atomic sleep, KASAN, UBSAN, WARN, BUG)" "splats=0"
 }
 
+# $3: the boot's timeout, as boot_qemu takes it.
 boot_kernel() {
-	local build=$1 log=$2
+	local build=$1 log=$2 timeout=${3:-$BOOT_TIMEOUT}
 	stage_begin boot "$KERNEL_ARCH"
-	boot_qemu "$build" "$log"
+	boot_qemu "$build" "$log" "$timeout"
 	stage_end ok "$(wc -l <"$log") console lines, QEMU TCG" "console_lines=$(wc -l <"$log")"
 }

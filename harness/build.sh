@@ -70,50 +70,52 @@ kmake() {
 		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
 }
 
-# CONFIG_EXTRA: one more fragment (the debug boot's).
+# The fragments of a config; $1: one more (the debug boot's).
 config_fragments() {
 	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config"
 	# The generic suite, the test PMU and the selftests' needs: full boots only.
 	[ -n "$KUNIT_ONLY" ] || echo "$SKIDGUARD_ROOT/config/skid.config"
-	[ -z "${CONFIG_EXTRA:-}" ] || echo "$CONFIG_EXTRA"
+	[ -z "${1:-}" ] || echo "$1"
 }
 
 # The compiler's version, which the config and every object depend on.
 compiler_version() { "${CROSS_COMPILE}gcc" --version | head -n 1; }
 
-# What the base's config depends on: the base, the fragments, the
-# architecture and the compiler.
+# What the base's config depends on: the base, the fragments (with $2,
+# an extra one), the architecture and the compiler.
 base_config_inputs() {
 	# shellcheck disable=SC2046 # a list of fragment paths
-	inputs_digest "$(git -C "$1" rev-parse skidguard-base)" "$(cat $(config_fragments))" "$KERNEL_ARCH" "$(compiler_version)"
+	inputs_digest "$(git -C "$1" rev-parse skidguard-base)" "$(cat $(config_fragments "${2:-}"))" "$KERNEL_ARCH" "$(compiler_version)"
 }
 
 # What the checked-out commit's config depends on: the base's inputs and
 # the Kconfig files, config fragments and kconfig sources it changes.
 config_inputs() {
-	local tree=$1 changed
+	local tree=$1 extra=${2:-} changed
 	changed=$(git -C "$tree" diff --name-only skidguard-base HEAD |
 		grep -E '(^|/)Kconfig[^/]*$|\.config$|^scripts/kconfig/' || true)
 	# shellcheck disable=SC2086 # a list of paths
-	inputs_digest "$(base_config_inputs "$tree")" "$([ -z "$changed" ] || git -C "$tree" ls-tree HEAD -- $changed)"
+	inputs_digest "$(base_config_inputs "$tree" "$extra")" "$([ -z "$changed" ] || git -C "$tree" ls-tree HEAD -- $changed)"
 }
 
-# tinyconfig plus the fragments, through merge_config.sh; kept as it is
-# when its inputs did not change (CONFIG_REUSED=yes).
+# True if build folder $2's config is from these very inputs ($3: the
+# extra fragment).
+config_is_current() {
+	[ -f "$2/.config" ] && stamp_matches "$2/.config.inputs" "$(config_inputs "$1" "${3:-}")"
+}
+
+# tinyconfig plus the fragments (and $3, an extra one), through
+# merge_config.sh; kept as it is when its inputs did not change.
 write_config() {
-	local tree=$1 build=$2 inputs
+	local tree=$1 build=$2 extra=${3:-} inputs
 	mkdir -p "$build"
-	inputs=$(config_inputs "$tree")
-	CONFIG_REUSED=
-	if [ -f "$build/.config" ] && stamp_matches "$build/.config.inputs" "$inputs"; then
-		CONFIG_REUSED=yes
-		return
-	fi
+	config_is_current "$tree" "$build" "$extra" && return
+	inputs=$(config_inputs "$tree" "$extra")
 	rm -f "$build/.config.inputs"
 	kmake "$tree" "$build" -s tinyconfig >"$build/config.log" 2>&1 ||
 		die "make tinyconfig failed: $(make_failure "$build/config.log" "$build")"
 	# shellcheck disable=SC2046 # a list of fragment paths
-	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" $(config_fragments)) \
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" $(config_fragments "$extra")) \
 		>>"$build/config.log" 2>&1 || die "merge_config.sh failed: $(make_failure "$build/config.log" "$build")"
 	kmake "$tree" "$build" -s olddefconfig >>"$build/config.log" 2>&1 ||
 		die "make olddefconfig failed: $(make_failure "$build/config.log" "$build")"
@@ -129,10 +131,11 @@ kconfig_defines() {
 # drops a symbol, and the tests with it. Symbols the tree does not define
 # at all (KUnit before 5.5, a test the branch does not carry) are listed.
 configure_kernel() {
-	local tree=$1 build=$2 fragment line missing=() absent=()
+	local tree=$1 build=$2 extra=${3:-} fragment line missing=() absent=() reused=
 	stage_begin config "$KERNEL_ARCH"
-	write_config "$tree" "$build"
-	for fragment in $(config_fragments); do
+	! config_is_current "$tree" "$build" "$extra" || reused="; $REUSED_NOTE"
+	write_config "$tree" "$build" "$extra"
+	for fragment in $(config_fragments "$extra"); do
 		while read -r line; do
 			grep -qx "$line" "$build/.config" && continue
 			line=${line%=y}
@@ -140,7 +143,7 @@ configure_kernel() {
 		done < <(grep '^CONFIG_.*=y$' "$fragment")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "config dropped ${missing[*]} (unmet dependencies?)"
-	stage_end ok "tinyconfig + $(basename -a $(config_fragments) | paste -sd+)${absent:+; not in this tree: ${absent[*]}}${CONFIG_REUSED:+; $REUSED_NOTE}"
+	stage_end ok "tinyconfig + $(basename -a $(config_fragments "$extra") | paste -sd+)${absent:+; not in this tree: ${absent[*]}}$reused"
 }
 
 # Architectures that no QEMU boot here runs, whose C files a series may

@@ -6,6 +6,9 @@
 # BASE_VERSION.
 
 APT_DIR=
+# Another architecture's packages: set by a caller for one call
+# (APT_ARCH=arm64 unpack_packages_once ...), never by the environment.
+APT_ARCH=
 APT_OPTS=()
 
 # "URI SUITE" of each enabled deb entry with the component main (a Debian

@@ -41,6 +41,16 @@ record_stage() {
 		"$(elapsed_since "$STAGE_START")" "$detail" "$@"
 }
 
+# A full disk or a missing package, as an error line says it (make_failure,
+# ensure_packages, missing_from_log).
+is_machine_fault() {
+	local line=${1,,}
+	case "$line" in
+	*"no space left on device"* | *"missing debian packages"* | *"apt-get install"* | *": not installed ("*) return 0 ;;
+	esac
+	return 1
+}
+
 # A failure is one line: it is printed last, after the summary. Within a
 # branch of make check, the line goes into the branch's failed record.
 die() {
@@ -51,12 +61,10 @@ die() {
 	fi
 	ERROR_LINE="skidguard: error: $*"
 	if [ -n "$STAGE_NAME" ]; then
-		record_stage FAIL "$*"
+		record_stage FAIL "$*" || true
 		STAGE_NAME=
 	fi
-	case "$*" in
-	*"no space left on device"* | *"missing Debian packages"* | *"apt-get install"*) exit "$MACHINE_FAULT_EXIT" ;;
-	esac
+	if is_machine_fault "$*"; then exit "$MACHINE_FAULT_EXIT"; fi
 	exit 1
 }
 

@@ -37,9 +37,10 @@ cost_baseline_of() {
 mutant_id() { local name; name=$(basename "$1" .diff); echo "${name%%-*}"; }
 
 # Builds the series with mutant $4 on top, puts the tree back, and boots
-# it into its console log; a stage named after the mutant is open.
+# it into its console log ($5: the boot's timeout); a stage named after
+# the mutant is open.
 boot_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 name
+	local branch=$1 tree=$2 build=$3 mutant=$4 timeout=${5:-$BOOT_TIMEOUT} name
 	name=$(basename "$mutant" .diff)
 	stage_begin "mutant $(mutant_id "$mutant")" "$KERNEL_ARCH"
 	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
@@ -48,7 +49,7 @@ boot_mutant() {
 		die "$name does not build: $(make_failure "$build/build-$name.log" "$build")"
 	fi
 	restore_series_head "$tree"
-	boot_qemu "$build" "$(mutant_log "$build" "$mutant")"
+	boot_qemu "$build" "$(mutant_log "$build" "$mutant")" "$timeout"
 }
 
 # A mutant is caught when a KUnit case, a kselftest or a perf test fails
@@ -79,10 +80,11 @@ run_mutant() {
 
 restore_series_head() { git -C "$1" reset -q --hard; }
 
-# A debug mutant is caught by a splat on the debug kernel's console.
+# A debug mutant is caught by a splat on the debug kernel's console; $5:
+# the debug kernel's boot timeout.
 run_debug_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 splat
-	boot_mutant "$branch" "$tree" "$build" "$mutant"
+	local branch=$1 tree=$2 build=$3 mutant=$4 timeout=$5 splat
+	boot_mutant "$branch" "$tree" "$build" "$mutant" "$timeout"
 	splat=$(first_splat "$(mutant_log "$build" "$mutant")")
 	if [ -z "$splat" ]; then
 		stage_end survived "$(mutant_what "$mutant"): no splat on the debug kernel's console"

@@ -213,6 +213,22 @@ else
 	pass "failing branch, run goes on"
 fi
 
+# A failure before any stage of the branch opened (here the refusal to
+# throw away edits in a materialized tree) is recorded all the same, and
+# the check does not pass.
+echo "# an edit not yet committed" >>"$mainline_tree/Makefile"
+out=$("$ROOT/harness/skidguard" check mainline 2>&1)
+rc=$?
+git -C "$mainline_tree" checkout -q Makefile
+if [ "$rc" -eq 0 ]; then
+	fail "failure outside a stage" "exit 0"
+elif ! grep -qE '^check \(mainline\) +FAIL .*has uncommitted changes' <<<"$out" ||
+	! tail -n 1 <<<"$out" | grep -q '^skidguard: error: 1 failed: check (mainline) FAIL: '; then
+	fail "failure outside a stage" "not recorded: $(tail -n 1 <<<"$out")"
+else
+	pass "failure outside a stage"
+fi
+
 # A branch whose base no registry here has (4.12.y): the main job stops
 # with one line; make check reports it skipped, never passed.
 expect_error "branch without a base here, main job" "no base in any registry reachable here" \

@@ -52,5 +52,23 @@ class Configuration(unittest.TestCase):
         self.assertEqual(found, [])
 
 
+class Layout(unittest.TestCase):
+    def test_every_sourced_file_exists(self):
+        """bash -n cannot see a file a script sources that is gone."""
+        missing = []
+        for script in ("skidguard", "clean-root"):
+            for name in re.findall(r'^\. "\$HERE/([^"]+)"', read("harness", script), re.M):
+                if not os.path.exists(os.path.join(HARNESS, name)):
+                    missing.append(f"harness/{script} sources {name}")
+        self.assertEqual(missing, [])
+
+    def test_the_driver_maps_each_stage_to_a_defined_function(self):
+        driver = read("harness", "skidguard")
+        index = driver.split("Each stage, as the summary names", 1)[1].split("\n. ", 1)[0]
+        code = "".join(read("harness", n) for n in os.listdir(HARNESS) if n.endswith(".sh")) + driver
+        named = set(re.findall(r"\b([a-z]+_[a-z_]+)\b", index))
+        self.assertEqual(sorted(n for n in named if not re.search(r"^" + n + r"\(\)", code, re.M)), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -92,6 +92,18 @@ class CoverTable(unittest.TestCase):
         records = [r for r in mainline_records() if not (r.stage == "overflow cost" and r.arch == "arm64")]
         self.assertNotIn("overflow cost", report.cover_table(records, "mainline", "make check"))
 
+    def test_cost_row_says_when_arm64s_clock_stood_still(self):
+        records = mainline_records()
+        cost = next(r for r in records if r.stage == "overflow cost" and r.arch == "arm64")
+        cost.status = "skip"
+        self.assertIn("  overflow cost        arm64 (-icount): skip\n", report.cover_table(records, "mainline", "make check"))
+
+    def test_debug_boots_that_differ_keep_each_architecture(self):
+        records = mainline_records() + [rec("splats", arch="arm64", variant="debug",
+                                            detail="none in 300 console lines (lockdep, atomic sleep)")]
+        self.assertIn("  lockdep/KASAN/UBSAN  x86_64: none in 256 console lines (lockdep, atomic sleep, KASAN, UBSAN, "
+                      "WARN, BUG); arm64: none in 300 console lines\n", report.cover_table(records, "mainline", "make check") + "\n")
+
     def test_a_stage_that_did_not_run_says_so(self):
         table = report.cover_table(backport_records(), "7.2.y", "make")
         self.assertIn("  sparse               not run (make check runs it)", table)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Unit tests of harness/results.py over console logs kept as fixtures:
 a passing boot (x86_64, and arm64 with the perf tests), one failing on a
-mutant, one that crashed mid-run, and a tree before 5.9. The kunit.py
+mutant, one that crashed mid-run, and a tree before 5.9 (legacy-4.12:
+written in the form v4.12's runner prints, as no 4.12 base is here). The kunit.py
 JSON beside them is what the 7.3 tree's kunit.py wrote for their KTAP."""
 import os
 import sys
@@ -68,14 +69,20 @@ class KunitCounts(unittest.TestCase):
 
 
 class LegacyRunner(unittest.TestCase):
-    """Trees before 5.9: the install target's runner prints one line a test."""
+    """Trees before 5.9: the runner their install target wrote prints one
+    "selftests: NAME [PASS|FAIL]" line a test (legacy-4.12.console: the
+    skid selftest on seccomp's test_harness.h, and one that fails)."""
 
     def test_pass_and_fail_lines(self):
-        text = ("========================================\nselftests: skid_signal [PASS]\n"
-                "selftests: other [FAIL]\n")
-        totals, failed = results.counts(results.legacy_cases(text))
+        part = results.kselftest_part(fixture("legacy-4.12.console"))
+        totals, failed = results.counts(results.legacy_cases(part))
         self.assertEqual(totals, {"total": 2, "passed": 1, "failed": 1, "skipped": 0})
-        self.assertEqual(failed, ["other"])
+        self.assertEqual(failed, ["watermark_signal"])
+
+    def test_figures_without_tap_nesting(self):
+        found = results.figures(fixture("legacy-4.12.console"))
+        self.assertEqual(found["injected"], {"overflows": 1000, "signals": 1000, "lost_signals": 0,
+                                             "kernel_share": 50.0, "bad_samples": 0})
 
     def test_no_test_reported_is_an_error(self):
         with self.assertRaisesRegex(results.ResultsError, "reported no test"):
