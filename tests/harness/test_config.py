@@ -44,7 +44,7 @@ class Configuration(unittest.TestCase):
                              r"KSELFTEST_TARGETS|HWTEST_BIN|HWTEST_PERF_SCRIPT):-")
         found = []
         for name in sorted(os.listdir(HARNESS)):
-            if name == "config.sh" or name.endswith(".py"):
+            if name == "config.sh" or name.endswith(".py") or not os.path.isfile(os.path.join(HARNESS, name)):
                 continue
             for number, line in enumerate(read("harness", name).split("\n"), 1):
                 if pattern.search(line):
