@@ -22,6 +22,7 @@ MISSING_COMMAND_FILE=$WORK/.missing-command.$$
 # A fault of the machine (a full disk, an interrupted run): a branch that
 # meets one ends the whole run, not just itself.
 MACHINE_FAULT_EXIT=3
+MACHINE_FAULT=
 
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -30,6 +31,12 @@ minutes_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 
 log() { printf '  %s\n' "$*" >&2; }
 
 report() { python3 "${REPORT[@]}" "$@"; }
+
+# A run's records are its own, even in a file named by SKIDGUARD_RECORDS.
+start_records() {
+	mkdir -p "$(dirname "$RUN_RECORDS")"
+	: >"$RUN_RECORDS"
+}
 
 # One record: STATUS DETAIL [name=number|@name=text ...].
 record_stage() {
@@ -43,10 +50,13 @@ record_stage() {
 
 # A full disk or a missing package, as an error line says it (make_failure,
 # ensure_packages, missing_from_log).
+# Matched on the harness's own wording, case and all: a guest's "No space
+# left on device", or a file the series forgot ("not installed (no Debian
+# package known ...)"), is the branch's failure, not the machine's.
 is_machine_fault() {
-	local line=${1,,}
-	case "$line" in
-	*"no space left on device"* | *"missing debian packages"* | *"apt-get install"* | *": not installed ("*) return 0 ;;
+	case "$1" in
+	*"no space left on device for "* | *"missing Debian packages; run: "* | *"apt-get install "*" failed: "* | \
+		*": not installed (Debian package "*) return 0 ;;
 	esac
 	return 1
 }
@@ -64,7 +74,7 @@ die() {
 		record_stage FAIL "$*" || true
 		STAGE_NAME=
 	fi
-	if is_machine_fault "$*"; then exit "$MACHINE_FAULT_EXIT"; fi
+	if is_machine_fault "$*"; then MACHINE_FAULT=yes; fi
 	exit 1
 }
 
@@ -85,7 +95,7 @@ close_run() {
 	fi
 	rm -f "$MISSING_COMMAND_FILE"
 	for path in "${CLEANUP_PATHS[@]}"; do
-		[ -e "$path" ] && rm -rf -- "$path"
+		if [ -e "$path" ]; then rm -rf -- "$path"; fi
 	done
 }
 
@@ -93,6 +103,8 @@ close_run() {
 SHOW_MATRIX=
 on_exit() {
 	local rc=$?
+	# A trap must reach its exit whatever fails in it.
+	set +e
 	close_run "$rc"
 	if [ -s "$RUN_RECORDS" ]; then
 		report summary "$RUN_RECORDS" "$(elapsed_since "$RUN_START")" ${SHOW_MATRIX:+--headings} || true
@@ -108,9 +120,18 @@ trap 'ERROR_LINE="skidguard: error: interrupted"; exit 130' INT TERM
 # the run goes on. The subshell leaves its error line in $2 for the run.
 branch_exit() {
 	local rc=$?
+	set +e
 	close_run "$rc"
 	[ "$rc" -eq 0 ] || printf '%s\n' "$ERROR_LINE" >"$1"
-	exit "$rc"
+	# Only a fault of the machine or a signal ends the run; any other
+	# status (git's 128 too) is the branch's failure.
+	if [ -n "$MACHINE_FAULT" ]; then
+		exit "$MACHINE_FAULT_EXIT"
+	fi
+	case "$rc" in
+	0 | 130 | 137 | 143) exit "$rc" ;;
+	esac
+	exit 1
 }
 
 # stage_begin NAME [ARCH]: a stage of the current branch, on ARCH if given.

@@ -14,6 +14,7 @@ and the cover letters' tables are read from those records alone.
   report.py readme RECORDS README DATE CPUS MINUTES
   report.py cover-table RECORDS BRANCH HOW
   report.py hwtest-verdict LOG KERNEL EXIT_STATUS   exit 0 pass, 1 fail, 2 skip
+  report.py stage-failed RECORDS BRANCH   exit 0 if a stage of the branch failed
   report.py failures RECORDS [BRANCH]   one line naming what failed; exit 1 if anything did
 """
 import json
@@ -342,6 +343,8 @@ def main(argv):
         os.replace(path + ".tmp", path)
     elif what == "cover-table":
         print(cover_table(records, args[1], args[2]))
+    elif what == "stage-failed":
+        sys.exit(0 if any(r.status == "FAIL" for r in of_branch(records, args[1])) else 1)
     elif what == "failures":
         found = failures(of_branch(records, args[1]) if args[1:] else records)
         if found:

@@ -213,6 +213,34 @@ else
 	pass "failing branch, run goes on"
 fi
 
+# The trap that ends a branch's subshell, under set -e: a temporary path
+# that was renamed into place (as a passing branch's cover letter is) must
+# not turn success into failure; a failed git command (exit 128) is the
+# branch's failure, not a signal that ends the run.
+branch_exit_case() {
+	(
+		. "$ROOT/harness/lib.sh"
+		RUN_RECORDS="$SCRATCH/branch-exit.jsonl"
+		set +e
+		(
+			set -e
+			trap 'branch_exit "$SCRATCH/branch-exit.error"' EXIT
+			tmp=$(mktemp "$SCRATCH/kept.XXXXXX")
+			cleanup_later "$tmp"
+			mv "$tmp" "$SCRATCH/kept"
+			[ "$1" != git ] || git -C "$SCRATCH" rev-parse --verify -q no-such-rev >/dev/null 2>&1 || exit 128
+		)
+		echo "rc=$?"
+	) 2>/dev/null
+}
+if [ "$(branch_exit_case pass)" != rc=0 ]; then
+	fail "branch subshell's exit" "a passing branch gave $(branch_exit_case pass)"
+elif [ "$(branch_exit_case git)" != rc=1 ]; then
+	fail "branch subshell's exit" "a failed git command gave $(branch_exit_case git), not the branch's failure"
+else
+	pass "branch subshell's exit"
+fi
+
 # A failure before any stage of the branch opened (here the refusal to
 # throw away edits in a materialized tree) is recorded all the same, and
 # the check does not pass.
