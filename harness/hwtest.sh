@@ -32,9 +32,9 @@ run_hwtest() {
 	verdict=$(tail -n 1 <<<"$verdict")
 	# shellcheck disable=SC2046 # name=value words
 	case "$status" in
-	0) stage_end ok "keeps every overflow signal, leaks no kernel sample" $(python3 "${RESULTS[@]}" figures "$out" hw_counter) ;;
+	0) stage_end ok "keeps every overflow signal, leaks no kernel sample" $(parse_console figures "$out" hw_counter) ;;
 	2) stage_end skip "${verdict#hwtest: SKIP: }" ;;
-	*) stage_end FAIL "${verdict#hwtest: FAIL: kernel "$(uname -r)" }" $(python3 "${RESULTS[@]}" figures "$out" hw_counter) ;;
+	*) stage_end FAIL "${verdict#hwtest: FAIL: kernel "$(uname -r)" }" $(parse_console figures "$out" hw_counter) ;;
 	esac
 	[ "$status" -ne 1 ]
 }

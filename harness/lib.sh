@@ -6,8 +6,6 @@
 
 # Every stage appends one record to the run's records file; every report
 # is built from those records by harness/report.py.
-REPORT=("$SKIDGUARD_ROOT/harness/report.py")
-RESULTS=("$SKIDGUARD_ROOT/harness/results.py")
 # The branch a stage belongs to (the record's branch), and the variant of
 # the usual stages that runs ("debug").
 BRANCH=
@@ -30,7 +28,8 @@ minutes_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 
 
 log() { printf '  %s\n' "$*" >&2; }
 
-report() { python3 "${REPORT[@]}" "$@"; }
+report() { python3 "$SKIDGUARD_ROOT/harness/report.py" "$@"; }
+parse_console() { python3 "$SKIDGUARD_ROOT/harness/results.py" "$@"; }
 
 # A run's records are its own, even in a file named by SKIDGUARD_RECORDS.
 start_records() {

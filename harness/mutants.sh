@@ -52,6 +52,9 @@ boot_mutant() {
 	boot_qemu "$build" "$(mutant_log "$build" "$mutant")" "$timeout"
 }
 
+# The failed cases of a results file, or "none".
+failed_cases_of() { result_of "$1" failed_cases | grep . || echo none; }
+
 # A mutant is caught when a KUnit case, a kselftest or a perf test fails
 # on it; one that survives is recorded, and the run goes on.
 run_mutant() {
@@ -60,15 +63,15 @@ run_mutant() {
 	log=$(mutant_log "$build" "$mutant")
 	stem="$build/$(basename "$mutant" .diff)"
 	kunit_results "$tree" "$log" "$stem-kunit.results"
-	caught_by="KUnit: $(result_of "$stem-kunit.results" failed_cases | grep . || echo none)"
+	caught_by="KUnit: $(failed_cases_of "$stem-kunit.results")"
 	failed=$(result_of "$stem-kunit.results" failed)
 	if [ -z "$KUNIT_ONLY" ]; then
 		kselftest_results "$tree" "$log" "$stem-kselftest.results"
 		perf_test_results "$tree" "$log" "$stem-perf.results"
-		caught_by+="; kselftest: $(result_of "$stem-kselftest.results" failed_cases | grep . || echo none)$(
+		caught_by+="; kselftest: $(failed_cases_of "$stem-kselftest.results")$(
 			figures_text "$stem-kselftest.results" | sed 's/^; \(.*\)/ (\1)/')"
 		[ "$(result_of "$stem-perf.results" total)" -eq 0 ] ||
-			caught_by+="; perf test: $(result_of "$stem-perf.results" failed_cases | grep . || echo none) ($(result_of "$stem-perf.results" said))"
+			caught_by+="; perf test: $(failed_cases_of "$stem-perf.results") ($(result_of "$stem-perf.results" said))"
 		for kind in kselftest perf; do failed=$((failed + $(result_of "$stem-$kind.results" failed))); done
 	fi
 	if [ "$failed" -eq 0 ]; then

@@ -22,6 +22,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+import results
+
 PASSED = ("ok", "caught")
 FAILED = ("FAIL", "survived")
 REUSED_NOTE = "reused: inputs unchanged since the last run"
@@ -58,26 +60,17 @@ class Record:
         return self.detail.split(";")[0] if self.status in PASSED else self.status
 
 
-def number_or_text(value):
-    try:
-        return int(value)
-    except ValueError:
-        try:
-            return float(value)
-        except ValueError:
-            return None
-
-
 def make_record(branch, arch, variant, stage, status, seconds, detail, values=()):
     record = Record(branch, arch, variant, stage, status, float(seconds), detail)
     for word in values:
         name, _, value = word.partition("=")
         if name.startswith("@"):
             record.facts[name[1:]] = value
-        elif number_or_text(value) is not None:
-            record.figures[name] = number_or_text(value)
-        else:
-            raise ValueError(f"figure {name}={value} is not a number")
+            continue
+        try:
+            record.figures[name] = results.number(value)
+        except ValueError:
+            raise ValueError(f"figure {name}={value} is not a number") from None
     return record
 
 
@@ -281,7 +274,6 @@ def failures(records):
 def hwtest_verdict(text, kernel, exit_status, log):
     """make hwtest's verdict on skid_signal's hw_counter output: (status,
     lines to print), status ok, FAIL or skip."""
-    import results
     for line in results.console_lines(text):
         if line.startswith("ok 1 ") and " # SKIP " in line:
             reason = line.split(" # SKIP ", 1)[1]

@@ -6,7 +6,7 @@
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "-" }'; }
 
 # One figure of a console's "figures: TEST name=value" lines, or nothing.
-figure_of() { python3 "${RESULTS[@]}" figures "$1" "$2" | tr ' ' '\n' | sed -n "s/^$2\.$3=//p"; }
+figure_of() { parse_console figures "$1" "$2" | tr ' ' '\n' | sed -n "s/^$2\.$3=//p"; }
 
 # The cost of an overflow through the default output handler, kept and
 # skipped, from the KUnit cost case under TCG: printed, never asserted.
@@ -52,7 +52,7 @@ parse_ktap() {
 	rm -f "$json" "$results"
 	python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$input" >"${json%.json}.txt" 2>&1 || true
 	[ -s "$json" ] || die "kunit.py parse read no $what results from $input$(missing_from_log "${json%.json}.txt" | sed 's/^/: /')"
-	python3 "${RESULTS[@]}" counts "$json" >"$results"
+	parse_console counts "$json" >"$results"
 	[ "$(result_of "$results" total)" -gt 0 ] || die "kunit.py parse found 0 $what in $input"
 }
 
@@ -61,10 +61,10 @@ parse_ktap() {
 kunit_results() {
 	local tree=$1 log=$2 results=$3
 	if ! has_kunit "$tree"; then
-		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\n' >"$results"
+		no_results "$results"
 		return
 	fi
-	python3 "${RESULTS[@]}" kunit-log "$log" "${results%.results}.log"
+	parse_console kunit-log "$log" "${results%.results}.log"
 	parse_ktap "$tree" "${results%.results}.log" "$results" "KUnit tests (did the test's Kconfig symbol survive?)"
 }
 
@@ -72,9 +72,20 @@ kunit_results() {
 has_kunit() { [ -f "$1/tools/testing/kunit/kunit.py" ]; }
 
 # The counts of a results file as a record's figures.
-counts_of() {
-	local name
-	for name in total passed failed skipped; do printf '%s=%s\n' "$name" "$(result_of "$1" "$name")"; done
+counts_of() { grep -E '^(total|passed|failed|skipped)=' "$1"; }
+
+# The results file $1 of a tree without such tests: zero of each, and
+# the other names ($2...) empty.
+no_results() {
+	local results=$1
+	shift
+	{ printf '%s=0\n' total passed failed skipped; printf '%s=\n' failed_cases "$@"; } >"$results"
+}
+
+# Fails the open stage if results file $1 has failed cases; $2 names them.
+die_on_failures() {
+	[ "$(result_of "$1" failed)" -eq 0 ] ||
+		die "$(result_of "$1" failed) of $(result_of "$1" total) $2 failed: $(result_of "$1" failed_cases)${3:+ ($3)}"
 }
 
 check_kunit() {
@@ -82,8 +93,7 @@ check_kunit() {
 	stage_begin kunit "$KERNEL_ARCH"
 	has_kunit "$tree" || { stage_end skip "the tree has no KUnit (added in 5.5)"; return; }
 	kunit_results "$tree" "$log" "$results"
-	[ "$(result_of "$results" failed)" -eq 0 ] ||
-		die "$(result_of "$results" failed) of $(result_of "$results" total) KUnit cases failed: $(result_of "$results" failed_cases)"
+	die_on_failures "$results" "KUnit cases"
 	# shellcheck disable=SC2046 # name=value words
 	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed, $(result_of "$results" skipped) skipped" \
 		$(counts_of "$results")
@@ -105,16 +115,16 @@ kselftests_not_run() {
 kselftest_results() {
 	local tree=$1 log=$2 results=$3 tap=${3%.results}.tap
 	if ! has_kselftests "$tree"; then
-		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\nfigures=\n' >"$results"
+		no_results "$results" figures
 		return
 	fi
-	python3 "${RESULTS[@]}" kselftest-log "$log" "$tap" 2>"$tap.error" || die "$(cat "$tap.error")"
+	parse_console kselftest-log "$log" "$tap" 2>"$tap.error" || die "$(cat "$tap.error")"
 	if legacy_kselftests "$tree"; then
-		python3 "${RESULTS[@]}" legacy "$tap" >"$results" 2>"$tap.error" || die "$(cat "$tap.error") in $tap"
+		parse_console legacy "$tap" >"$results" 2>"$tap.error" || die "$(cat "$tap.error") in $tap"
 	else
 		parse_ktap "$tree" "$tap" "$results" kselftests
 	fi
-	echo "figures=$(python3 "${RESULTS[@]}" figures "$tap")" >>"$results"
+	echo "figures=$(parse_console figures "$tap")" >>"$results"
 }
 
 check_kselftest() {
@@ -122,8 +132,7 @@ check_kselftest() {
 	stage_begin kselftest "$KERNEL_ARCH"
 	has_kselftests "$tree" || { stage_end skip "$NO_KSELFTESTS_WHY"; return; }
 	kselftest_results "$tree" "$log" "$results"
-	[ "$(result_of "$results" failed)" -eq 0 ] ||
-		die "$(result_of "$results" failed) of $(result_of "$results" total) kselftests failed: $(result_of "$results" failed_cases)"
+	die_on_failures "$results" kselftests
 	not_run=$(kselftests_not_run | sed 's/; $//')
 	# shellcheck disable=SC2046 # name=value words
 	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed, $(result_of "$results" skipped) skipped$(
@@ -144,10 +153,10 @@ figures_text() {
 perf_test_results() {
 	local tree=$1 log=$2 results=$3
 	if ! wants_perf_tests "$tree"; then
-		printf 'total=0\npassed=0\nfailed=0\nskipped=0\nfailed_cases=\nsaid=\n' >"$results"
+		no_results "$results" said
 		return
 	fi
-	python3 "${RESULTS[@]}" perf-tests "$log" >"$results" 2>"$results.error" || die "$(cat "$results.error")"
+	parse_console perf-tests "$log" >"$results" 2>"$results.error" || die "$(cat "$results.error")"
 }
 
 check_perf_tests() {
@@ -155,8 +164,7 @@ check_perf_tests() {
 	wants_perf_tests "$tree" || return 0
 	stage_begin "perf tests" "$KERNEL_ARCH"
 	perf_test_results "$tree" "$log" "$results"
-	[ "$(result_of "$results" failed)" -eq 0 ] ||
-		die "$(result_of "$results" failed) of $(result_of "$results" total) perf tests failed: $(result_of "$results" failed_cases) ($(result_of "$results" said))"
+	die_on_failures "$results" "perf tests" "$(result_of "$results" said)"
 	# This machine's PMU counts user instructions: a skip is a harness fault.
 	[ "$(result_of "$results" skipped)" -eq 0 ] ||
 		die "$(result_of "$results" skipped) of $(result_of "$results" total) perf tests skipped on QEMU's PMU: $(result_of "$results" said)"
