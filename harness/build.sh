@@ -187,13 +187,21 @@ cross_compile_changed() {
 
 # Each patch but the last must build on its own (bisectability): the
 # folders whose C files it touches are compiled with that commit's own
-# config. A build folder of its own keeps the main one incremental.
+# config. A build folder of its own keeps the main one incremental. A
+# commit that changes no C file or header this architecture compiles (a
+# powerpc patch first in the series) has nothing to build: make without
+# a folder would build the whole kernel, the base's, for nothing.
 each_patch_builds() {
-	local tree=$1 build=$2 branch=$3 commit dirs n=0
+	local tree=$1 build=$2 branch=$3 commit dirs n=0 idle=0
 	build="$build-bisect"
 	stage_begin "each patch builds" "$KERNEL_ARCH"
 	for commit in $(git -C "$tree" rev-list --reverse "skidguard-base..skidguard/$branch^"); do
+		n=$((n + 1))
 		dirs=$(series_c_dirs "$tree" "$commit")
+		if [ -z "$dirs" ] && [ -z "$(series_files "$tree" "$commit" '*.h')" ]; then
+			idle=$((idle + 1))
+			continue
+		fi
 		git -C "$tree" checkout -q "$commit"
 		write_config "$tree" "$build"
 		# shellcheck disable=SC2086 # a list of folders
@@ -201,10 +209,10 @@ each_patch_builds() {
 			git -C "$tree" checkout -q "skidguard/$branch"
 			die "$(git -C "$tree" log -1 --format=%s "$commit") does not build on its own: $(make_failure "$build/build.log" "$build")"
 		fi
-		n=$((n + 1))
 	done
 	git -C "$tree" checkout -q "skidguard/$branch"
-	stage_end ok "all $((n + 1)): the first $n each without the ones after it, the last as the whole series" "patches=$((n + 1))"
+	stage_end ok "all $((n + 1)): the first $n each without the ones after it$([ "$idle" -eq 0 ] ||
+		echo " ($idle of them change nothing $KERNEL_ARCH compiles)"), the last as the whole series" "patches=$((n + 1))"
 }
 
 # The id of the tree's content, if it is all committed (a mutant applied
@@ -238,12 +246,16 @@ kernel_is_current() {
 	[ -f "$(kernel_image "$2")" ] && inputs=$(build_inputs "$1" "$2") && stamp_matches "$2/.build.inputs" "$inputs"
 }
 
-# Folders whose C files the series changes up to commit $2, but another
-# architecture's (cross_compile_changed builds those).
+# Files the series changes up to commit $2 that match pattern $3, but
+# another architecture's (cross_compile_changed builds those).
+series_files() {
+	git -C "$1" diff --name-only skidguard-base "$2" -- "$3" |
+		awk -v own="arch/${KERNEL_ARCH/x86_64/x86}/" '!/^arch\// || index($0, own) == 1'
+}
+
+# Folders whose C files the series changes up to commit $2.
 series_c_dirs() {
-	git -C "$1" diff --name-only skidguard-base "$2" -- '*.c' |
-		awk -v own="arch/${KERNEL_ARCH/x86_64/x86}/" '!/^arch\// || index($0, own) == 1' |
-		xargs -r -n1 dirname | sort -u | sed 's|$|/|'
+	series_files "$1" "$2" '*.c' | xargs -r -n1 dirname | sort -u | sed 's|$|/|'
 }
 
 # "file:line" of every line the series adds to C files and headers.
@@ -549,11 +561,4 @@ add_perf_tests() {
 	for test in $(series_perf_tests "$tree"); do
 		install -m 755 "$tree/$test" "$root/perf-tests/"
 	done
-}
-
-# After mutants: leaves build folder $1 matching the series again for the
-# next run.
-rebuild_series() {
-	compile_kernel "$BASE_TREE" "$1" "$1/build.log" ||
-		die "rebuild of the series failed: $(make_failure "$1/build.log" "$1")"
 }

@@ -10,8 +10,16 @@ mutant_files() {
 	ls -v "$dir"/"$2"*.diff 2>/dev/null || true
 }
 
-# M*.diff: caught by the full boots.
-mutants_of() { mutant_files "$1" M; }
+# M*.diff: caught by the full boots. All of them boot on the branch's
+# first architecture, where KUnit and the injected selftest see them; a
+# later one boots only those whose header names it ("# Also on arm64:
+# why"), for the tests only it runs. mutants_of BRANCH [ARCH FIRST].
+mutants_of() {
+	local branch=$1 arch=${2:-} first=${3:-} mutant
+	for mutant in $(mutant_files "$branch" M); do
+		if [ "$arch" = "$first" ] || grep -q "^# Also on $arch: " "$mutant"; then echo "$mutant"; fi
+	done
+}
 
 # Mutants of an architecture's KUnit-only boot: P*.diff for powerpc.
 kunit_only_mutants_of() { [ "$2" != powerpc ] || mutant_files "$1" P; }
@@ -25,10 +33,11 @@ mutant_what() { sed -n 's/^# What: //p' "$1"; }
 # The console log of mutant $2 booted from build folder $1.
 mutant_log() { echo "$1/console-$(basename "$2" .diff).log"; }
 
-# The mutant whose overflow path is the base's: the cost figures' baseline.
+# The mutant whose overflow path is the base's: the cost figures'
+# baseline, if it boots on this architecture (mutants_of's arguments).
 cost_baseline_of() {
 	local mutant
-	for mutant in $(mutants_of "$1"); do
+	for mutant in $(mutants_of "$@"); do
 		if grep -q '^# Cost baseline: ' "$mutant"; then echo "$mutant"; return; fi
 	done
 }
