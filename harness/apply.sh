@@ -1,6 +1,5 @@
 # shellcheck shell=bash
 # Applies a series with git am onto its base and runs checkpatch on it.
-# Sets SERIES_HEAD.
 
 # Puts the tree back on its base and drops the series branch.
 reset_to_base() {
@@ -23,11 +22,10 @@ apply_series() {
 		[ -f "$SERIES_ROOT/$branch/$patch" ] || { reset_to_base "$tree" "$branch"; die "series/$branch/$patch is missing"; }
 		if ! out=$(git -C "$tree" am -q "$SERIES_ROOT/$branch/$patch" 2>&1); then
 			reset_to_base "$tree" "$branch"
-			die "$patch does not apply to $BASE_VERSION: $(grep -m1 -E '^(error|fatal|Patch failed)' <<<"$out" || head -n 1 <<<"$out")"
+			die "$patch does not apply to $(base_version_of "$branch"): $(grep -m1 -E '^(error|fatal|Patch failed)' <<<"$out" || head -n 1 <<<"$out")"
 		fi
 		n=$((n + 1))
 	done
-	SERIES_HEAD=$(git -C "$tree" rev-parse HEAD)
 	stage_end ok "$n patches" "patches=$n"
 }
 
@@ -167,48 +165,49 @@ maintained_path() {
 
 # Identifies a base and series pair.
 series_digest() {
-	(git -C "$BASE_TREE" rev-parse skidguard-base && cd "$SERIES_ROOT/$1" &&
+	(git -C "$(base_tree_of "$1")" rev-parse skidguard-base && cd "$SERIES_ROOT/$1" &&
 		series_patches "$1" | xargs cat) | sha256sum | cut -d' ' -f1
 }
 
 # The tree of a branch with its series applied, reusing a previous apply
 # when neither the base nor the series changed since.
 materialize() {
-	local branch=$1 stamp digest
+	local branch=$1 stamp digest tree
 	prepare_base "$branch"
+	tree=$(base_tree_of "$branch")
 	digest=$(series_digest "$branch")
-	stamp="$BASE_TREE/.git/skidguard-$branch.applied"
-	guard_user_work "$branch" "$stamp"
+	stamp="$tree/.git/skidguard-$branch.applied"
+	guard_user_work "$tree" "$branch" "$stamp"
 	if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$digest" ] &&
-		[ "$(git -C "$BASE_TREE" rev-parse HEAD)" = "$(sed -n 2p "$stamp")" ]; then
-		SERIES_HEAD=$(sed -n 2p "$stamp")
+		[ "$(git -C "$tree" rev-parse HEAD)" = "$(sed -n 2p "$stamp")" ]; then
 		stage_begin apply
 		stage_end ok "$(series_patches "$branch" | wc -l) patches; $REUSED_NOTE" "patches=$(series_patches "$branch" | wc -l)"
 		return
 	fi
-	apply_series "$branch" "$BASE_TREE"
-	printf '%s\n%s\n' "$digest" "$SERIES_HEAD" >"$stamp"
+	apply_series "$branch" "$tree"
+	printf '%s\n%s\n' "$digest" "$(git -C "$tree" rev-parse HEAD)" >"$stamp"
 }
 
-# Refuses to throw away edits made in a materialized tree.
+# Refuses to throw away edits made in materialized tree $1.
 guard_user_work() {
-	local branch=$1 stamp=$2
-	[ -n "$(git -C "$BASE_TREE" status --porcelain --untracked-files=no)" ] &&
-		die "$BASE_TREE has uncommitted changes; commit them and run 'make regen B=$branch', or discard them"
-	if [ -f "$stamp" ] && git -C "$BASE_TREE" rev-parse -q --verify "skidguard/$branch" >/dev/null &&
-		[ "$(git -C "$BASE_TREE" rev-parse "skidguard/$branch")" != "$(sed -n 2p "$stamp")" ]; then
-		die "skidguard/$branch in $BASE_TREE has commits not in series/$branch; run 'make regen B=$branch' first"
+	local tree=$1 branch=$2 stamp=$3
+	[ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ] &&
+		die "$tree has uncommitted changes; commit them and run 'make regen B=$branch', or discard them"
+	if [ -f "$stamp" ] && git -C "$tree" rev-parse -q --verify "skidguard/$branch" >/dev/null &&
+		[ "$(git -C "$tree" rev-parse "skidguard/$branch")" != "$(sed -n 2p "$stamp")" ]; then
+		die "skidguard/$branch in $tree has commits not in series/$branch; run 'make regen B=$branch' first"
 	fi
 	return 0
 }
 
 regen() {
-	local branch=$1 tmp dir="$SERIES_ROOT/$1" description patch
+	local branch=$1 tmp dir="$SERIES_ROOT/$1" description patch tree
 	prepare_base "$branch"
-	git -C "$BASE_TREE" rev-parse -q --verify "skidguard/$branch" >/dev/null ||
+	tree=$(base_tree_of "$branch")
+	git -C "$tree" rev-parse -q --verify "skidguard/$branch" >/dev/null ||
 		die "no materialized tree for $branch; run 'make tree B=$branch' first"
-	[ -z "$(git -C "$BASE_TREE" status --porcelain --untracked-files=no)" ] ||
-		die "$BASE_TREE has uncommitted changes; commit them first"
+	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+		die "$tree has uncommitted changes; commit them first"
 	stage_begin regen
 	tmp=$(mktemp -d "$WORK/.regen.XXXXXX")
 	cleanup_later "$tmp"
@@ -226,7 +225,7 @@ regen() {
 	mv "$tmp"/*.patch "$dir/"
 	mv "$tmp/series" "$dir/series"
 	# The regenerated queue is what the tree holds now: no re-apply needed.
-	printf '%s\n%s\n' "$(series_digest "$branch")" "$(git -C "$BASE_TREE" rev-parse "skidguard/$branch")" \
-		>"$BASE_TREE/.git/skidguard-$branch.applied"
+	printf '%s\n%s\n' "$(series_digest "$branch")" "$(git -C "$tree" rev-parse "skidguard/$branch")" \
+		>"$tree/.git/skidguard-$branch.applied"
 	stage_end ok "$(series_patches "$branch" | wc -l) patches written to series/$branch"
 }

@@ -3,45 +3,33 @@
 # bloat-o-meter, each patch on its own, other architectures' files), the
 # kselftests and a static perf, packed with busybox into the initramfs.
 
-# Per architecture: cross compiler, kernel image, QEMU machine, console
-# (its Debian packages are in deps.sh). All boot under TCG: nested KVM
-# hangs here. KUNIT_ONLY: the boot runs KUnit alone, without an initramfs
-# or the skid.config fragment, and kunit_shutdown ends it.
+# The architecture the build functions work on (arch_settings ARCH): its
+# cross compiler and kernel image (its Debian packages are in deps.sh,
+# its QEMU machine in boot.sh).
 arch_settings() {
 	KERNEL_ARCH=$1
-	KUNIT_ONLY=
 	case "$KERNEL_ARCH" in
 	x86_64)
 		CROSS_COMPILE=
 		KERNEL_IMAGE_TARGET=bzImage
-		QEMU=(qemu-system-x86_64 -accel tcg -bios qboot.rom)
-		CONSOLE=ttyS0
 		;;
 	arm64)
 		CROSS_COMPILE=aarch64-linux-gnu-
 		KERNEL_IMAGE_TARGET=Image
-		# icount: virtual time follows instructions, not the host's clock.
-		# Without it a host hiccup delays a PMI by more than a period, and
-		# the PMU driver merges two overflows into one, which no test can
-		# tell from a lost signal. Skid stays natural, within a block.
-		QEMU=(qemu-system-aarch64 -accel tcg -icount shift=3,align=off,sleep=off -M virt -cpu max)
-		CONSOLE=ttyAMA0
 		;;
 	powerpc)
-		# pseries with a POWER9 PMU, which QEMU 7.2 emulates without
-		# raising its interrupts: the driver's KUnit suite calls its
-		# overflow path itself. VOF, not SLOF: it boots vmlinux directly.
 		CROSS_COMPILE=powerpc64le-linux-gnu-
+		# VOF, not SLOF: QEMU boots vmlinux directly.
 		KERNEL_IMAGE_TARGET=vmlinux
-		# shellcheck disable=SC2054 # commas within one QEMU option
-		QEMU=(qemu-system-ppc64 -accel tcg -M pseries,x-vof=on -cpu power9)
-		CONSOLE=hvc0
-		KUNIT_ONLY=yes
 		;;
 	*) die "unsupported architecture '$KERNEL_ARCH' (x86_64, arm64 or powerpc)" ;;
 	esac
 }
 arch_settings x86_64
+
+# True if ARCH boots for KUnit alone: without an initramfs or the
+# skid.config fragment, ended by kunit_shutdown.
+kunit_only_arch() { [ "$1" = powerpc ]; }
 
 build_dir() { echo "$WORK/build/$(basename "$1")-$KERNEL_ARCH"; }
 
@@ -74,7 +62,7 @@ kmake() {
 config_fragments() {
 	echo "$SKIDGUARD_ROOT/config/$KERNEL_ARCH.config"
 	# The generic suite, the test PMU and the selftests' needs: full boots only.
-	[ -n "$KUNIT_ONLY" ] || echo "$SKIDGUARD_ROOT/config/skid.config"
+	kunit_only_arch "$KERNEL_ARCH" || echo "$SKIDGUARD_ROOT/config/skid.config"
 	[ -z "${1:-}" ] || echo "$1"
 }
 
@@ -324,15 +312,16 @@ build_kernel() {
 check_sparse() {
 	local tree=$1 build=$2 inputs reused=
 	stage_begin sparse "$KERNEL_ARCH"
-	fetch_sparse
+	# Not in $(...): its error line must reach the run.
+	fetch_sparse >"$build/sparse.version"
 	# The build stage just left a stamp of the image's inputs.
-	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$SPARSE_VERSION")
+	inputs=$(inputs_digest "$(cat "$build/.build.inputs" 2>/dev/null)" "$(cat "$build/sparse.version")")
 	if [ -f "$build/.build.inputs" ] && stamp_matches "$build/.sparse.inputs" "$inputs"; then
 		reused="; $REUSED_NOTE"
 	else
 		rm -f "$build/.sparse.inputs"
 		# shellcheck disable=SC2046 # a list of folders
-		kmake "$tree" "$build" C=2 CHECK="$SPARSE" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
+		kmake "$tree" "$build" C=2 CHECK="$(sparse_command)" $(series_c_dirs "$tree" HEAD | grep -v '^tools/') \
 			>"$build/sparse.log" 2>&1 || die "sparse run failed: $(make_failure "$build/sparse.log" "$build")"
 		grep -q '^  CHECK ' "$build/sparse.log" || die "the kernel refused sparse: $(grep -m1 'sparse' "$build/sparse.log")"
 		[ ! -f "$build/.build.inputs" ] || echo "$inputs" >"$build/.sparse.inputs"
@@ -434,8 +423,14 @@ declare -A KSELFTEST_NOT_RUN_WHY=(
 
 # A branch adds its own in its source file: kselftest_not_run=COLLECTION:TEST
 # and kselftest_not_run_why=REASON (one test).
+# kselftests_skipped BRANCH ARCH
 kselftests_skipped() {
-	echo "${KSELFTEST_NOT_RUN[$KERNEL_ARCH]:-} $(series_source "$BRANCH" kselftest_not_run)"
+	echo "${KSELFTEST_NOT_RUN[$2]:-} $(series_source "$1" kselftest_not_run)"
+}
+
+# Why COLLECTION:TEST $1 is not run, for branch $2.
+kselftest_not_run_why() {
+	echo "${KSELFTEST_NOT_RUN_WHY[$1]:-$(series_source "$2" kselftest_not_run_why)}"
 }
 
 # Trees before 5.13 have no perf_events selftests: their series carry
@@ -473,11 +468,12 @@ build_legacy_kselftests() {
 	chmod 755 "$install/run_kselftest.sh"
 }
 
-NO_KSELFTESTS_WHY="the tree has no tools/testing/selftests/$KSELFTEST_TARGETS (added in 5.13)"
+no_kselftests_why() { echo "the tree has no tools/testing/selftests/$KSELFTEST_TARGETS (added in 5.13)"; }
 
-# Stage: headers, selftests, busybox, and <build>/initramfs.cpio.
+# Stage: headers, selftests, busybox, and <build>/initramfs.cpio; $3: the
+# branch, whose source file may leave some tests out.
 kselftest_build() {
-	local tree=$1 build=$2
+	local tree=$1 build=$2 branch=$3
 	local root="$build/initramfs.d" log="$build/kselftest-build.log"
 	stage_begin "kselftest build" "$KERNEL_ARCH"
 	rm -rf "$build/kselftest_install" "$root"
@@ -494,12 +490,12 @@ kselftest_build() {
 			TARGETS="$KSELFTEST_TARGETS" KSFT_INSTALL_PATH="$build/kselftest_install" install \
 			>>"$log" 2>&1 || die "kselftest build failed: $(make_failure "$log" "$build")"
 		# shellcheck disable=SC2086 # a word list
-		grep -vxF -f <(printf '%s\n' $(kselftests_skipped)) \
+		grep -vxF -f <(printf '%s\n' $(kselftests_skipped "$branch" "$KERNEL_ARCH")) \
 			"$build/kselftest_install/kselftest-list.txt" | sed 's/^/-t /' >"$root/kselftest-selection"
 		cp -a "$build/kselftest_install" "$root/kselftest"
 	fi
 	fetch_busybox "$KERNEL_ARCH"
-	cp "$BUSYBOX" "$root/bin/busybox"
+	cp "$(busybox_of "$KERNEL_ARCH")" "$root/bin/busybox"
 	add_perf_tests "$tree" "$build" "$root"
 	install -m 755 "$SKIDGUARD_ROOT/harness/initramfs-init" "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$build/initramfs.cpio" ||
@@ -507,7 +503,7 @@ kselftest_build() {
 	if [ -f "$root/kselftest-selection" ]; then
 		stage_end ok "$(grep -c . "$root/kselftest-selection") tests to run, $(du -k "$build/initramfs.cpio" | cut -f1) KiB initramfs"
 	else
-		stage_end skip "no kselftests: $NO_KSELFTESTS_WHY; busybox-only initramfs"
+		stage_end skip "no kselftests: $(no_kselftests_why); busybox-only initramfs"
 	fi
 }
 
@@ -532,13 +528,14 @@ series_perf_tests() {
 	git -C "$1" diff --name-only --diff-filter=A skidguard-base HEAD -- 'tools/perf/tests/shell/*.sh'
 }
 
-wants_perf_tests() { [ "$KERNEL_ARCH" = "$PERF_TEST_ARCH" ] && [ -n "$(series_perf_tests "$1")" ]; }
+# wants_perf_tests TREE ARCH
+wants_perf_tests() { [ "$2" = "$PERF_TEST_ARCH" ] && [ -n "$(series_perf_tests "$1")" ]; }
 
 # Stage: <build>/perf-tool/perf, rebuilt by perf's own make when its
 # sources changed.
 perf_build() {
 	local tree=$1 build=$2 out="$2/perf-tool" log="$2/perf-build.log" options
-	wants_perf_tests "$tree" || return 0
+	wants_perf_tests "$tree" "$KERNEL_ARCH" || return 0
 	stage_begin "perf build" "$KERNEL_ARCH"
 	# perf's make is incremental only for the same options: other options
 	# (or another compiler) start from an empty folder.
@@ -555,7 +552,7 @@ perf_build() {
 # Puts perf and the series' perf tests into initramfs folder $3.
 add_perf_tests() {
 	local tree=$1 build=$2 root=$3 test
-	wants_perf_tests "$tree" || return 0
+	wants_perf_tests "$tree" "$KERNEL_ARCH" || return 0
 	install -D -m 755 "$build/perf-tool/perf" "$root/bin/perf"
 	mkdir -p "$root/perf-tests"
 	for test in $(series_perf_tests "$tree"); do

@@ -107,6 +107,6 @@ command_not_found_handle() {
 	local line
 	line=$(missing_line "$1")
 	log "$line"
-	echo "$line" 2>/dev/null >"$MISSING_COMMAND_FILE" || true
+	note_missing_command "$line"
 	return 127
 }

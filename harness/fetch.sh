@@ -2,8 +2,9 @@
 # Base trees: the newest matching linux-source package from Debian's
 # registry, unpacked and committed into a scratch git repository, or a
 # user's own kernel tree (KERNEL_TREE), cloned without touching it.
-# Sets BASE_TREE (a git repo whose tag skidguard-base is the base) and
-# BASE_VERSION.
+# prepare_base BRANCH leaves the branch's base for the rest of the run:
+# base_tree_of BRANCH (a git repo whose tag skidguard-base is the base)
+# and base_version_of BRANCH.
 
 APT_DIR=
 # Another architecture's packages: set by a caller for one call
@@ -51,24 +52,34 @@ apt_source_entries() {
 # security suite); a mirror+file: list gives its first mirror.
 # SKIDGUARD_DEBIAN_MIRROR overrides it, with the security archive beside
 # it at <URL>-security as on Debian's own mirrors. $2: another /etc/apt
-# (tests). Sets MIRROR.
+# (tests). Prints it, or nothing (status 1): require_suite_mirror says why.
 suite_mirror() {
-	local suite=$1 etc=${2:-/etc/apt} security= codename
+	local suite=$1 etc=${2:-/etc/apt} security='' codename mirror
 	[[ $suite != *-security ]] || security=-security
 	if [ -n "$DEBIAN_MIRROR" ]; then
-		MIRROR=${DEBIAN_MIRROR%/}$security
+		echo "${DEBIAN_MIRROR%/}$security"
 		return
 	fi
 	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
+	[ -n "$codename" ] || return 1
+	mirror=$(apt_source_entries "$etc" | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
+	if [[ $mirror == mirror+file:* ]]; then
+		mirror=$(sed -n 's/^\([a-z]*:\/\/[^[:space:]]*\).*/\1/p' "${mirror#mirror+file:}" 2>/dev/null | head -n 1 || true)
+	fi
+	mirror=${mirror%/}
+	[[ $mirror == http://* || $mirror == https://* ]] || return 1
+	echo "$mirror"
+}
+
+# Ends the run when suite_mirror finds no archive for suite $1.
+require_suite_mirror() {
+	local codename security=''
+	suite_mirror "$1" >/dev/null && return
+	[[ $1 != *-security ]] || security=-security
+	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
 	[ -n "$codename" ] ||
 		die "no VERSION_CODENAME in /etc/os-release to find the Debian mirror by; set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
-	MIRROR=$(apt_source_entries "$etc" | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
-	if [[ $MIRROR == mirror+file:* ]]; then
-		MIRROR=$(sed -n 's/^\([a-z]*:\/\/[^[:space:]]*\).*/\1/p' "${MIRROR#mirror+file:}" 2>/dev/null | head -n 1 || true)
-	fi
-	MIRROR=${MIRROR%/}
-	[[ $MIRROR == http://* || $MIRROR == https://* ]] ||
-		die "no http(s) Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
+	die "no http(s) Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
 }
 
 # A private apt state per suite set (and APT_ARCH, when set, for another
@@ -79,8 +90,8 @@ apt_setup() {
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
 	: >"$APT_DIR/sources.list.tmp"
 	for suite in "$@"; do
-		suite_mirror "$suite"
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" \
+		require_suite_mirror "$suite"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(suite_mirror "$suite") $suite main" \
 			>>"$APT_DIR/sources.list.tmp"
 	done
 	mv "$APT_DIR/sources.list.tmp" "$APT_DIR/sources.list"
@@ -197,7 +208,8 @@ set_tree_identity() {
 	git -C "$1" config user.email skidguard@localhost
 }
 
-# A clone sharing the user's objects: their checkout and refs stay as they are.
+# A clone sharing the user's objects: their checkout and refs stay as
+# they are. Prints "TREE VERSION".
 clone_user_tree() {
 	local rev sha dest tmp
 	git -C "$KERNEL_TREE" rev-parse --git-dir >/dev/null 2>&1 ||
@@ -215,16 +227,19 @@ clone_user_tree() {
 		git -C "$tmp" tag -f skidguard-base >/dev/null
 		mv "$tmp" "$dest"
 	fi
-	BASE_TREE=$dest
-	BASE_VERSION="$(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
+	echo "$dest $(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
 }
+
+base_facts_file() { run_state_file "base-$1"; }
+base_tree_of() { sed -n 1p "$(base_facts_file "$1")"; }
+base_version_of() { sed -n 2p "$(base_facts_file "$1")"; }
 
 # A branch whose base no registry here carries runs on KERNEL_TREE only.
 needs_user_tree() { [ "$(series_source "$1" requires)" = KERNEL_TREE ]; }
 
 # Stage: resolve, fetch and unpack the base of branch $1.
 prepare_base() {
-	local branch=$1 pattern suites name version sha size deb key recorded
+	local branch=$1 pattern suites name version sha size deb key recorded tree base_version
 	require_branch "$branch"
 	pattern=$(series_source "$branch" package)
 	suites=$(series_source "$branch" suites)
@@ -234,9 +249,13 @@ prepare_base() {
 	[ -n "$KERNEL_TREE" ] || ! needs_user_tree "$branch" ||
 		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
 	if [ -n "$KERNEL_TREE" ]; then
-		clone_user_tree
-		set_tree_identity "$BASE_TREE"
-		stage_end ok "KERNEL_TREE: $BASE_VERSION" "@version=$BASE_VERSION"
+		# Not in $(...): its error line must reach the run.
+		clone_user_tree >"$(base_facts_file "$branch").user"
+		read -r tree base_version <"$(base_facts_file "$branch").user"
+		rm -f "$(base_facts_file "$branch").user"
+		set_tree_identity "$tree"
+		printf '%s\n%s\n' "$tree" "$base_version" >"$(base_facts_file "$branch")"
+		stage_end ok "KERNEL_TREE: $base_version" "@version=$base_version"
 		return
 	fi
 	[ -n "$pattern" ] && [ -n "$suites" ] || die "series/$branch/source names no package or suites"
@@ -246,19 +265,20 @@ prepare_base() {
 	read -r name version sha size < <(resolve_package "$pattern") ||
 		die "no package matching '$pattern' in Debian $suites"
 	[ -n "${name:-}" ] || die "no package matching '$pattern' in Debian $suites"
-	BASE_VERSION="$name $version"
+	base_version="$name $version"
 	deb="$WORK/dl/${name}_${version}_all.deb"
 	fetch_package "$name" "$version" "$sha" "$deb"
 	key=$(echo "${name}_${version}" | tr '~:' '--')
-	BASE_TREE="$WORK/src/$key"
-	[ -d "$BASE_TREE/.git" ] || unpack_package "$deb" "$BASE_TREE"
-	set_tree_identity "$BASE_TREE"
+	tree="$WORK/src/$key"
+	[ -d "$tree/.git" ] || unpack_package "$deb" "$tree"
+	set_tree_identity "$tree"
+	printf '%s\n%s\n' "$tree" "$base_version" >"$(base_facts_file "$branch")"
 
 	recorded=$(sed -n "s/^verified=//p" "$SERIES_ROOT/$branch/base" 2>/dev/null || true)
-	if [ -n "$recorded" ] && [ "$recorded" != "$BASE_VERSION" ]; then
-		stage_end ok "$BASE_VERSION (series last verified on $recorded)" "@version=$BASE_VERSION"
+	if [ -n "$recorded" ] && [ "$recorded" != "$base_version" ]; then
+		stage_end ok "$base_version (series last verified on $recorded)" "@version=$base_version"
 	else
-		stage_end ok "$BASE_VERSION ($((size / 1048576)) MiB)" "@version=$BASE_VERSION" "size_mib=$((size / 1048576))"
+		stage_end ok "$base_version ($((size / 1048576)) MiB)" "@version=$base_version" "size_mib=$((size / 1048576))"
 	fi
 }
 
@@ -266,7 +286,7 @@ prepare_base() {
 record_verified_base() {
 	local branch=$1
 	[ -z "$KERNEL_TREE" ] || return 0
-	printf '# Written by the harness after a passing run.\nverified=%s\n' "$BASE_VERSION" \
+	printf '# Written by the harness after a passing run.\nverified=%s\n' "$(base_version_of "$branch")" \
 		>"$SERIES_ROOT/$branch/base"
 }
 
@@ -293,24 +313,26 @@ unpack_packages_once() {
 }
 
 # busybox-static for the initramfs: the host's on x86_64, Debian's arm64
-# package on arm64. Sets BUSYBOX.
+# package on arm64, at busybox_of ARCH.
 fetch_busybox() {
-	local arch=$1
-	if [ "$arch" = x86_64 ]; then
-		BUSYBOX=/bin/busybox
-		return
-	fi
-	APT_ARCH=$arch unpack_packages_once "$WORK/busybox-$arch" bookworm busybox-static
-	BUSYBOX="$WORK/busybox-$arch/bin/busybox"
+	[ "$1" = x86_64 ] || APT_ARCH=$1 unpack_packages_once "$WORK/busybox-$1" bookworm busybox-static
+}
+busybox_of() {
+	if [ "$1" = x86_64 ]; then echo /bin/busybox; else echo "$WORK/busybox-$1/bin/busybox"; fi
 }
 
 # sparse as the kernel accepts it: 6.14 and later want one that knows
 # __typeof_unqual__, newer than Debian 12's 0.6.4. sid's runs from its own
-# folder with sid's C library. Sets SPARSE (a command line) and SPARSE_VERSION.
+# folder with sid's C library: sparse_command is its command line. Prints
+# its version.
+SPARSE_DIR="$WORK/sparse-sid"
+sparse_command() {
+	echo "$SPARSE_DIR/usr/lib64/ld-linux-x86-64.so.2 --library-path $SPARSE_DIR/usr/lib/x86_64-linux-gnu $SPARSE_DIR/usr/bin/sparse"
+}
 fetch_sparse() {
-	local dir="$WORK/sparse-sid"
-	unpack_packages_once "$dir" sid sparse libc6
-	SPARSE="$dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $dir/usr/lib/x86_64-linux-gnu $dir/usr/bin/sparse"
-	# shellcheck disable=SC2086 # a command line
-	SPARSE_VERSION=$($SPARSE --version 2>&1) || die "sid's sparse does not run here: $(head -n 1 <<<"$SPARSE_VERSION")"
+	local version
+	unpack_packages_once "$SPARSE_DIR" sid sparse libc6
+	# shellcheck disable=SC2046 # a command line
+	version=$($(sparse_command) --version 2>&1) || die "sid's sparse does not run here: $(head -n 1 <<<"$version")"
+	echo "$version"
 }

@@ -61,14 +61,15 @@ run_perf_skid_test() {
 }
 
 hwtest() {
-	local bin=$HWTEST_BIN script=$HWTEST_PERF_SCRIPT rc=0
+	local bin=$HWTEST_BIN script=$HWTEST_PERF_SCRIPT rc=0 tree
 	if [ -z "$bin" ]; then
 		# shellcheck disable=SC2046 # a list of package names
 		ensure_packages $(packages_of host)
 		materialize mainline
-		build_hwtest "$BASE_TREE" "$(build_dir "$BASE_TREE")"
+		tree=$(base_tree_of mainline)
+		build_hwtest "$tree" "$(build_dir "$tree")"
 		bin="$WORK/hwtest/skid_signal"
-		script="$BASE_TREE/tools/perf/tests/shell/record_user_only_skid.sh"
+		script="$tree/tools/perf/tests/shell/record_user_only_skid.sh"
 	fi
 	[ -x "$bin" ] || die "HWTEST_BIN=$bin is not an executable skid_signal"
 	run_hwtest "$bin" || rc=1

@@ -5,11 +5,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 # Every stage appends one record to the run's records file; every report
-# is built from those records by harness/report.py.
-# The branch a stage belongs to (the record's branch), and the variant of
+# is built from those records by harness/report.py. The record's context
+# (record_context): the branch its stages belong to, and the variant of
 # the usual stages that runs ("debug").
-BRANCH=
-STAGE_VARIANT=
+RECORD_BRANCH=
+RECORD_VARIANT=
 STAGE_NAME=
 STAGE_ARCH=
 STAGE_START=
@@ -19,7 +19,7 @@ CLEANUP_PATHS=()
 MISSING_COMMAND_FILE=$WORK/.missing-command.$$
 # A fault of the machine (a full disk, an interrupted run): a branch that
 # meets one ends the whole run, not just itself.
-MACHINE_FAULT_EXIT=3
+readonly MACHINE_FAULT_EXIT=3
 MACHINE_FAULT=
 
 now() { date +%s.%N; }
@@ -30,6 +30,12 @@ log() { printf '  %s\n' "$*" >&2; }
 
 report() { python3 "$SKIDGUARD_ROOT/harness/report.py" "$@"; }
 parse_console() { python3 "$SKIDGUARD_ROOT/harness/results.py" "$@"; }
+
+# record_context BRANCH [VARIANT]: what the stages that follow belong to.
+record_context() {
+	RECORD_BRANCH=$1
+	RECORD_VARIANT=${2:-}
+}
 
 # A run's records are its own, even in a file named by SKIDGUARD_RECORDS.
 start_records() {
@@ -43,7 +49,7 @@ record_stage() {
 	shift 2
 	mkdir -p "$(dirname "$RUN_RECORDS")"
 	command -v python3 >/dev/null || return 0
-	report add "$RUN_RECORDS" "$BRANCH" "$STAGE_ARCH" "$STAGE_VARIANT" "$STAGE_NAME" "$status" \
+	report add "$RUN_RECORDS" "$RECORD_BRANCH" "$STAGE_ARCH" "$RECORD_VARIANT" "$STAGE_NAME" "$status" \
 		"$(elapsed_since "$STAGE_START")" "$detail" "$@"
 }
 
@@ -98,8 +104,9 @@ close_run() {
 	done
 }
 
-# SHOW_MATRIX: the run is a check over branches.
+# SHOW_MATRIX: the run is a check over branches (show_matrix_on_exit).
 SHOW_MATRIX=
+show_matrix_on_exit() { SHOW_MATRIX=yes; }
 on_exit() {
 	local rc=$?
 	# A trap must reach its exit whatever fails in it.
@@ -109,14 +116,27 @@ on_exit() {
 		report summary "$RUN_RECORDS" "$(elapsed_since "$RUN_START")" ${SHOW_MATRIX:+--headings} || true
 		[ -z "$SHOW_MATRIX" ] || report matrix "$RUN_RECORDS" || true
 	fi
+	rm -rf "$RUN_STATE_DIR"
 	[ "$rc" -eq 0 ] || printf '%s\n' "$ERROR_LINE" >&2
 	exit "$rc"
 }
 trap on_exit EXIT
 trap 'ERROR_LINE="skidguard: error: interrupted"; exit 130' INT TERM
 
+# A bash-run command that was not found (command_not_found_handle, which
+# bash runs in a subshell) leaves its line for the step's error.
+note_missing_command() { echo "$1" 2>/dev/null >"$MISSING_COMMAND_FILE" || true; }
+
+# The run ends at once with status $1 and the error line that a branch's
+# subshell left in file $2.
+abort_run() {
+	ERROR_LINE=$(cat "$2" 2>/dev/null || echo "skidguard: error: interrupted")
+	rm -f "$2"
+	exit "$1"
+}
+
 # A branch of make check runs in a subshell: its failure is recorded and
-# the run goes on. The subshell leaves its error line in $2 for the run.
+# the run goes on. The subshell leaves its error line in $1 for the run.
 branch_exit() {
 	local rc=$?
 	set +e
@@ -139,8 +159,8 @@ stage_begin() {
 	STAGE_ARCH=${2:-}
 	STAGE_START=$(now)
 	rm -f "$MISSING_COMMAND_FILE"
-	local scope=${STAGE_ARCH:-$BRANCH}
-	printf '==> %s%s%s\n' "${STAGE_VARIANT:+$STAGE_VARIANT }" "$STAGE_NAME" "${scope:+ ($scope)}" >&2
+	local scope=${STAGE_ARCH:-$RECORD_BRANCH}
+	printf '==> %s%s%s\n' "${RECORD_VARIANT:+$RECORD_VARIANT }" "$STAGE_NAME" "${scope:+ ($scope)}" >&2
 }
 
 # stage_end STATUS DETAIL [name=number|@name=text ...]
@@ -152,11 +172,17 @@ stage_end() {
 }
 
 RUN_START=$(now)
+# Facts a stage leaves for later stages of this run (run_state_file
+# NAME), such as a branch's base tree: files, so that a subshell's reach
+# the run, and the run's own, gone with it (on_exit).
+RUN_STATE_DIR=$WORK/.run-state.$$
+run_state_file() { mkdir -p "$RUN_STATE_DIR" && echo "$RUN_STATE_DIR/$1"; }
+run_minutes() { minutes_since "$RUN_START"; }
 
 # A stage whose inputs did not change since its last success is not run
 # again: the digest of its inputs is kept in a stamp beside its output,
 # and its detail ends in REUSED_NOTE.
-REUSED_NOTE="reused: inputs unchanged since the last run"
+readonly REUSED_NOTE="reused: inputs unchanged since the last run"
 inputs_digest() { printf '%s\n' "$@" | sha256sum | cut -d' ' -f1; }
 stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 

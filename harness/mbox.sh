@@ -5,10 +5,11 @@
 # and body are $2: the first line, a blank line, the body. Its author and
 # date are the last patch's, so that the same series gives the same file.
 format_series() {
-	local branch=$1 description=$2 last="skidguard/$1" date name email
+	local branch=$1 description=$2 last="skidguard/$1" date name email tree
 	shift 2
-	{ read -r date && read -r name && read -r email; } < <(git -C "$BASE_TREE" log -1 --format='%aD%n%an%n%ae' "$last")
-	GIT_COMMITTER_DATE=$date git -C "$BASE_TREE" -c "user.name=$name" -c "user.email=$email" \
+	tree=$(base_tree_of "$branch")
+	{ read -r date && read -r name && read -r email; } < <(git -C "$tree" log -1 --format='%aD%n%an%n%ae' "$last")
+	GIT_COMMITTER_DATE=$date git -C "$tree" -c "user.name=$name" -c "user.email=$email" \
 		-c "branch.skidguard/$branch.description=$description" \
 		format-patch --zero-commit --no-signature --cover-letter --cover-from-description=subject \
 		"$@" "skidguard-base..$last"
@@ -19,7 +20,7 @@ format_series() {
 # stable@vger.kernel.org, everyone else in Cc. Sets MBOX_TO and MBOX_CC.
 mbox_addresses() {
 	local branch=$1 line list
-	list=$(cd "$BASE_TREE" && series_patches "$branch" | sed "s|^|$SERIES_ROOT/$branch/|" |
+	list=$(cd "$(base_tree_of "$branch")" && series_patches "$branch" | sed "s|^|$SERIES_ROOT/$branch/|" |
 		xargs perl scripts/get_maintainer.pl --no-git --no-git-fallback 2>/dev/null) ||
 		die "get_maintainer.pl found no address for series/$branch"
 	MBOX_TO=() MBOX_CC=()
@@ -39,9 +40,11 @@ mbox_addresses() {
 # latest passing run of this very series, then the series, proven to
 # apply with git am to a fresh checkout of its base.
 mbox() {
-	local branch=$1 out tmp check addr n prefix=PATCH description results="$WORK/results/$1"
+	local branch=$1 out tmp check addr n prefix=PATCH description results="$WORK/results/$1" tree version
 	local -a args=()
 	materialize "$branch"
+	tree=$(base_tree_of "$branch")
+	version=$(base_version_of "$branch")
 	stage_begin mbox
 	[ -f "$SERIES_ROOT/$branch/0000-cover-letter.patch" ] ||
 		die "series/$branch has no 0000-cover-letter.patch to send the series with"
@@ -61,14 +64,14 @@ mbox() {
 	cleanup_later "$check"
 	format_series "$branch" "$description" --stdout --thread --subject-prefix="$prefix" "${args[@]}" >"$tmp"
 	n=$(($(grep -c '^From 0\{40\} ' "$tmp") - 1))
-	git -C "$BASE_TREE" worktree prune
-	git -C "$BASE_TREE" worktree add -q --detach "$check" skidguard-base
+	git -C "$tree" worktree prune
+	git -C "$tree" worktree add -q --detach "$check" skidguard-base
 	# Everything but the cover letter, which holds no patch.
 	awk '/^From 0+ Mon Sep 17 00:00:00 2001$/ { n++ } n > 1' "$tmp" >"$check.patches"
 	cleanup_later "$check.patches"
 	git -C "$check" am -q "$check.patches" >/dev/null 2>&1 ||
-		die "the mbox of series/$branch does not apply with git am to $BASE_VERSION"
-	git -C "$BASE_TREE" worktree remove --force "$check"
+		die "the mbox of series/$branch does not apply with git am to $version"
+	git -C "$tree" worktree remove --force "$check"
 	mv "$tmp" "$out"
-	stage_end ok "cover letter + $n patches, To: ${MBOX_TO[*]%% <*}, ${#MBOX_CC[@]} Cc; git am onto a fresh $BASE_VERSION: ok; $out"
+	stage_end ok "cover letter + $n patches, To: ${MBOX_TO[*]%% <*}, ${#MBOX_CC[@]} Cc; git am onto a fresh $version: ok; $out"
 }

@@ -45,38 +45,39 @@ cost_baseline_of() {
 # "M1" of .../M1-early-return.diff.
 mutant_id() { local name; name=$(basename "$1" .diff); echo "${name%%-*}"; }
 
-# Builds the series with mutant $4 on top, puts the tree back, and boots
-# it into its console log ($5: the boot's timeout); a stage named after
-# the mutant is open.
+# boot_mutant ARCH BRANCH TREE BUILD MUTANT [TIMEOUT]: builds the series
+# with the mutant on top, puts the tree back, and boots it into its
+# console log; a stage named after the mutant is open.
 boot_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 timeout=${5:-$BOOT_TIMEOUT} name
+	local arch=$1 branch=$2 tree=$3 build=$4 mutant=$5 timeout=${6:-$BOOT_TIMEOUT} name
 	name=$(basename "$mutant" .diff)
-	stage_begin "mutant $(mutant_id "$mutant")" "$KERNEL_ARCH"
+	stage_begin "mutant $(mutant_id "$mutant")" "$arch"
 	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
 	if ! compile_kernel "$tree" "$build" "$build/build-$name.log"; then
 		restore_series_head "$tree"
 		die "$name does not build: $(make_failure "$build/build-$name.log" "$build")"
 	fi
 	restore_series_head "$tree"
-	boot_qemu "$build" "$(mutant_log "$build" "$mutant")" "$timeout"
+	boot_qemu "$arch" "$branch" "$build" "$(mutant_log "$build" "$mutant")" "$timeout"
 }
 
 # The failed cases of a results file, or "none".
 failed_cases_of() { result_of "$1" failed_cases | grep . || echo none; }
 
 # A mutant is caught when a KUnit case, a kselftest or a perf test fails
-# on it; one that survives is recorded, and the run goes on.
+# on it; one that survives is recorded, and the run goes on. run_mutant
+# ARCH BRANCH TREE BUILD MUTANT.
 run_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 log stem caught_by= failed kind
-	boot_mutant "$branch" "$tree" "$build" "$mutant"
+	local arch=$1 branch=$2 tree=$3 build=$4 mutant=$5 log stem caught_by='' failed kind
+	boot_mutant "$arch" "$branch" "$tree" "$build" "$mutant"
 	log=$(mutant_log "$build" "$mutant")
 	stem="$build/$(basename "$mutant" .diff)"
 	kunit_results "$tree" "$log" "$stem-kunit.results"
 	caught_by="KUnit: $(failed_cases_of "$stem-kunit.results")"
 	failed=$(result_of "$stem-kunit.results" failed)
-	if [ -z "$KUNIT_ONLY" ]; then
+	if ! kunit_only_arch "$arch"; then
 		kselftest_results "$tree" "$log" "$stem-kselftest.results"
-		perf_test_results "$tree" "$log" "$stem-perf.results"
+		perf_test_results "$tree" "$arch" "$log" "$stem-perf.results"
 		caught_by+="; kselftest: $(failed_cases_of "$stem-kselftest.results")$(
 			figures_text "$stem-kselftest.results" | sed 's/^; \(.*\)/ (\1)/')"
 		[ "$(result_of "$stem-perf.results" total)" -eq 0 ] ||
@@ -92,11 +93,12 @@ run_mutant() {
 
 restore_series_head() { git -C "$1" reset -q --hard; }
 
-# A debug mutant is caught by a splat on the debug kernel's console; $5:
-# the debug kernel's boot timeout.
+# A debug mutant is caught by a splat on the debug kernel's console.
+# run_debug_mutant ARCH BRANCH TREE BUILD MUTANT TIMEOUT (the debug
+# kernel's boot timeout).
 run_debug_mutant() {
-	local branch=$1 tree=$2 build=$3 mutant=$4 timeout=$5 splat
-	boot_mutant "$branch" "$tree" "$build" "$mutant" "$timeout"
+	local arch=$1 branch=$2 tree=$3 build=$4 mutant=$5 timeout=$6 splat
+	boot_mutant "$arch" "$branch" "$tree" "$build" "$mutant" "$timeout"
 	splat=$(first_splat "$(mutant_log "$build" "$mutant")")
 	if [ -z "$splat" ]; then
 		stage_end survived "$(mutant_what "$mutant"): no splat on the debug kernel's console"

@@ -49,7 +49,7 @@ save_results() {
 
 # Writes the README's matrix from this run's records.
 write_matrix() {
-	report readme "$RUN_RECORDS" "$SKIDGUARD_ROOT/README.md" "$(date -u +%Y-%m-%d)" "$(nproc)" "$(minutes_since "$RUN_START")"
+	report readme "$RUN_RECORDS" "$SKIDGUARD_ROOT/README.md" "$(date -u +%Y-%m-%d)" "$(nproc)" "$(run_minutes)"
 }
 
 # Rewrites the results table in the branch's committed cover letter.

@@ -13,12 +13,13 @@ figure_of() { parse_console figures "$1" "$2" | tr ' ' '\n' | sed -n "s/^$2\.$3=
 # $2 and $3: the log and name of the mutant with the base's overflow path.
 # The kept figure and its ratio come first: the cover letter's row is the
 # detail up to its first ';'.
+# overflow_cost ARCH LOG [BASELINE_LOG BASELINE_NAME]
 overflow_cost() {
-	local log=$1 baseline_log=${2:-} baseline_name=${3:-} kept skipped base_kept= base_skipped= cheaper detail
+	local arch=$1 log=$2 baseline_log=${3:-} baseline_name=${4:-} kept skipped base_kept='' base_skipped='' cheaper detail
 	kept=$(figure_of "$log" overflow_cost kept_ns)
 	skipped=$(figure_of "$log" overflow_cost skipped_ns)
 	[ -n "$kept" ] && [ -n "$skipped" ] || return 0
-	stage_begin "overflow cost" "$KERNEL_ARCH"
+	stage_begin "overflow cost" "$arch"
 	if [ "$kept" -eq 0 ] || [ "$skipped" -eq 0 ]; then
 		stage_end skip "the guest's clock did not advance during the measurement (kept $kept ns, skipped $skipped ns)"
 		return
@@ -88,9 +89,10 @@ die_on_failures() {
 		die "$(result_of "$1" failed) of $(result_of "$1" total) $2 failed: $(result_of "$1" failed_cases)${3:+ ($3)}"
 }
 
+# check_kunit ARCH TREE LOG RESULTS
 check_kunit() {
-	local tree=$1 log=$2 results=$3
-	stage_begin kunit "$KERNEL_ARCH"
+	local arch=$1 tree=$2 log=$3 results=$4
+	stage_begin kunit "$arch"
 	has_kunit "$tree" || { stage_end skip "the tree has no KUnit (added in 5.5)"; return; }
 	kunit_results "$tree" "$log" "$results"
 	die_on_failures "$results" "KUnit cases"
@@ -99,12 +101,13 @@ check_kunit() {
 		$(counts_of "$results")
 }
 
+# kselftests_not_run TREE BRANCH ARCH
 kselftests_not_run() {
-	local test why
-	for test in $(kselftests_skipped); do
+	local tree=$1 branch=$2 arch=$3 test why
+	for test in $(kselftests_skipped "$branch" "$arch"); do
 		# Only tests this tree has.
-		[ -e "$BASE_TREE/tools/testing/selftests/${test%%:*}/${test#*:}.c" ] || continue
-		why=${KSELFTEST_NOT_RUN_WHY[$test]:-$(series_source "$BRANCH" kselftest_not_run_why)}
+		[ -e "$tree/tools/testing/selftests/${test%%:*}/${test#*:}.c" ] || continue
+		why=$(kselftest_not_run_why "$test" "$branch")
 		printf '%s (%s); ' "${test#*:}" "$why"
 	done
 }
@@ -127,13 +130,14 @@ kselftest_results() {
 	echo "figures=$(parse_console figures "$tap")" >>"$results"
 }
 
+# check_kselftest ARCH TREE LOG RESULTS BRANCH
 check_kselftest() {
-	local tree=$1 log=$2 results=$3 not_run
-	stage_begin kselftest "$KERNEL_ARCH"
-	has_kselftests "$tree" || { stage_end skip "$NO_KSELFTESTS_WHY"; return; }
+	local arch=$1 tree=$2 log=$3 results=$4 branch=$5 not_run
+	stage_begin kselftest "$arch"
+	has_kselftests "$tree" || { stage_end skip "$(no_kselftests_why)"; return; }
 	kselftest_results "$tree" "$log" "$results"
 	die_on_failures "$results" kselftests
-	not_run=$(kselftests_not_run | sed 's/; $//')
+	not_run=$(kselftests_not_run "$tree" "$branch" "$arch" | sed 's/; $//')
 	# shellcheck disable=SC2046 # name=value words
 	stage_end ok "$(result_of "$results" passed)/$(result_of "$results" total) passed, $(result_of "$results" skipped) skipped$(
 		figures_text "$results")${not_run:+; not run: $not_run}" $(counts_of "$results") $(result_of "$results" figures)
@@ -146,24 +150,26 @@ figures_text() {
 		printf " %s=%s", $2, substr($0, length($1 "." $2 "=") + 1) }'
 }
 
-# The perf tests' results of console log $2 into results file $3 (total,
-# passed, failed, skipped, failed_cases, and said=: each test's last line).
-# /init prefixed each test's lines with its name and ended them with
-# "NAME: skidguard: perf test exit N" (2 is perf's skip).
+# The perf tests' results of console log $3 into results file $4 (total,
+# passed, failed, skipped, failed_cases, and said=: each test's last line);
+# $1 and $2: the tree and the architecture booted. /init prefixed each
+# test's lines with its name and ended them with "NAME: skidguard: perf
+# test exit N" (2 is perf's skip).
 perf_test_results() {
-	local tree=$1 log=$2 results=$3
-	if ! wants_perf_tests "$tree"; then
+	local tree=$1 arch=$2 log=$3 results=$4
+	if ! wants_perf_tests "$tree" "$arch"; then
 		no_results "$results" said
 		return
 	fi
 	parse_console perf-tests "$log" >"$results" 2>"$results.error" || die "$(cat "$results.error")"
 }
 
+# check_perf_tests ARCH TREE LOG RESULTS
 check_perf_tests() {
-	local tree=$1 log=$2 results=$3
-	wants_perf_tests "$tree" || return 0
-	stage_begin "perf tests" "$KERNEL_ARCH"
-	perf_test_results "$tree" "$log" "$results"
+	local arch=$1 tree=$2 log=$3 results=$4
+	wants_perf_tests "$tree" "$arch" || return 0
+	stage_begin "perf tests" "$arch"
+	perf_test_results "$tree" "$arch" "$log" "$results"
 	die_on_failures "$results" "perf tests" "$(result_of "$results" said)"
 	# This machine's PMU counts user instructions: a skip is a harness fault.
 	[ "$(result_of "$results" skipped)" -eq 0 ] ||

@@ -52,6 +52,48 @@ class Configuration(unittest.TestCase):
         self.assertEqual(found, [])
 
 
+def shell_files():
+    """The harness's shell scripts and the files they source."""
+    return sorted(n for n in os.listdir(HARNESS)
+                  if n.endswith(".sh") or n in ("skidguard", "clean-root"))
+
+
+ASSIGNMENT = re.compile(r"(?:^|[;&|(]\s*|\bdeclare -[aAg]+ )([A-Z_][A-Z0-9_]*)(?:\[[^]]*\])?\+?=")
+
+
+def globals_set(text):
+    """Variables a file assigns but for locals and readonly constants."""
+    names = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line.startswith(("#", "local ", "readonly ")):
+            names.update(ASSIGNMENT.findall(line))
+    return names
+
+
+class State(unittest.TestCase):
+    def test_no_file_reads_a_variable_another_file_sets(self):
+        """Stage functions take what they need as arguments; only the run's
+        configuration (config.sh) and readonly constants are shared."""
+        sets = {name: globals_set(read("harness", name)) for name in shell_files()}
+        configuration = sets.pop("config.sh")
+        crossing = []
+        for setter, names in sorted(sets.items()):
+            for name in sorted(names - configuration):
+                uses = re.compile(r"\$\{?[#!]?" + name + r"\b")
+                for reader in sets:
+                    if reader != setter and name not in sets[reader] and uses.search(read("harness", reader)):
+                        crossing.append(f"{name} set in harness/{setter}, read in harness/{reader}")
+        self.assertEqual(crossing, [])
+
+    def test_the_check_sees_a_crossing(self):
+        """The rule above can fail: a variable set by one file and read by
+        another is found."""
+        self.assertIn("BASE_TREE", globals_set("\tBASE_TREE=$dest\n"))
+        self.assertIn("QEMU", globals_set("\t\tQEMU=(qemu-system-x86_64 -accel tcg)\n"))
+        self.assertNotIn("TREE", globals_set("\tlocal TREE=$1\n"))
+
+
 class Layout(unittest.TestCase):
     def test_every_sourced_file_exists(self):
         """bash -n cannot see a file a script sources that is gone."""
