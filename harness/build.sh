@@ -175,21 +175,22 @@ cross_compile_changed() {
 
 # Each patch but the last must build on its own (bisectability): the
 # folders whose C files it touches are compiled with that commit's own
-# config. A build folder of its own keeps the main one incremental. A
-# commit that changes no C file or header this architecture compiles (a
-# powerpc patch first in the series) has nothing to build: make without
-# a folder would build the whole kernel, the base's, for nothing.
+# config. A build folder of its own keeps the main one incremental. Up
+# to a commit that changes only another architecture's files and
+# documentation (a powerpc patch first in the series), this architecture
+# builds the base, so there is nothing to build: make without a folder
+# would build the whole kernel for nothing.
 each_patch_builds() {
 	local tree=$1 build=$2 branch=$3 commit dirs n=0 idle=0
 	build="$build-bisect"
 	stage_begin "each patch builds" "$KERNEL_ARCH"
 	for commit in $(git -C "$tree" rev-list --reverse "skidguard-base..skidguard/$branch^"); do
 		n=$((n + 1))
-		dirs=$(series_c_dirs "$tree" "$commit")
-		if [ -z "$dirs" ] && [ -z "$(series_files "$tree" "$commit" '*.h')" ]; then
+		if [ -z "$(series_files "$tree" "$commit" . | grep -v '^Documentation/')" ]; then
 			idle=$((idle + 1))
 			continue
 		fi
+		dirs=$(series_c_dirs "$tree" "$commit")
 		git -C "$tree" checkout -q "$commit"
 		write_config "$tree" "$build"
 		# shellcheck disable=SC2086 # a list of folders
@@ -199,8 +200,8 @@ each_patch_builds() {
 		fi
 	done
 	git -C "$tree" checkout -q "skidguard/$branch"
-	stage_end ok "all $((n + 1)): the first $n each without the ones after it$([ "$idle" -eq 0 ] ||
-		echo " ($idle of them change nothing $KERNEL_ARCH compiles)"), the last as the whole series" "patches=$((n + 1))"
+	stage_end ok "all $((n + 1)): $((n - idle)) each without the ones after it, $([ "$idle" -eq 0 ] ||
+		echo "$idle with nothing $KERNEL_ARCH builds yet, ")the last as the whole series" "patches=$((n + 1))"
 }
 
 # The id of the tree's content, if it is all committed (a mutant applied

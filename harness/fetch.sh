@@ -209,7 +209,7 @@ set_tree_identity() {
 }
 
 # A clone sharing the user's objects: their checkout and refs stay as
-# they are. Prints "TREE VERSION".
+# they are. Prints its path and its version, a line each.
 clone_user_tree() {
 	local rev sha dest tmp
 	git -C "$KERNEL_TREE" rev-parse --git-dir >/dev/null 2>&1 ||
@@ -227,7 +227,7 @@ clone_user_tree() {
 		git -C "$tmp" tag -f skidguard-base >/dev/null
 		mv "$tmp" "$dest"
 	fi
-	echo "$dest $(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
+	printf '%s\n%s\n' "$dest" "$(make -s -C "$dest" kernelversion 2>/dev/null) ($(git -C "$KERNEL_TREE" describe --always "$sha"))"
 }
 
 base_facts_file() { run_state_file "base-$1"; }
@@ -250,11 +250,10 @@ prepare_base() {
 		die "series/$branch has no base in any registry reachable here; run it on your own tree: make B=$branch KERNEL_TREE=<path> [KERNEL_REV=<rev>]"
 	if [ -n "$KERNEL_TREE" ]; then
 		# Not in $(...): its error line must reach the run.
-		clone_user_tree >"$(base_facts_file "$branch").user"
-		read -r tree base_version <"$(base_facts_file "$branch").user"
-		rm -f "$(base_facts_file "$branch").user"
+		clone_user_tree >"$(base_facts_file "$branch")"
+		tree=$(base_tree_of "$branch")
+		base_version=$(base_version_of "$branch")
 		set_tree_identity "$tree"
-		printf '%s\n%s\n' "$tree" "$base_version" >"$(base_facts_file "$branch")"
 		stage_end ok "KERNEL_TREE: $base_version" "@version=$base_version"
 		return
 	fi

@@ -17,6 +17,10 @@ ERROR_LINE=
 CLEANUP_PATHS=()
 # Where command_not_found_handle (deps.sh), run in a subshell, leaves its line.
 MISSING_COMMAND_FILE=$WORK/.missing-command.$$
+# Facts a stage leaves for later stages of this run (run_state_file
+# NAME), such as a branch's base tree: files, so that a subshell's reach
+# the run, and the run's own, gone with it (on_exit).
+RUN_STATE_DIR=$WORK/.run-state.$$
 # A fault of the machine (a full disk, an interrupted run): a branch that
 # meets one ends the whole run, not just itself.
 readonly MACHINE_FAULT_EXIT=3
@@ -172,10 +176,6 @@ stage_end() {
 }
 
 RUN_START=$(now)
-# Facts a stage leaves for later stages of this run (run_state_file
-# NAME), such as a branch's base tree: files, so that a subshell's reach
-# the run, and the run's own, gone with it (on_exit).
-RUN_STATE_DIR=$WORK/.run-state.$$
 run_state_file() { mkdir -p "$RUN_STATE_DIR" && echo "$RUN_STATE_DIR/$1"; }
 run_minutes() { minutes_since "$RUN_START"; }
 

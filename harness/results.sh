@@ -10,7 +10,7 @@ figure_of() { parse_console figures "$1" "$2" | tr ' ' '\n' | sed -n "s/^$2\.$3=
 
 # The cost of an overflow through the default output handler, kept and
 # skipped, from the KUnit cost case under TCG: printed, never asserted.
-# $2 and $3: the log and name of the mutant with the base's overflow path.
+# BASELINE_LOG and BASELINE_NAME: the mutant with the base's overflow path.
 # The kept figure and its ratio come first: the cover letter's row is the
 # detail up to its first ';'.
 # overflow_cost ARCH LOG [BASELINE_LOG BASELINE_NAME]
