@@ -47,6 +47,9 @@ apt_source_entries() {
 	done
 }
 
+# This machine's Debian release (bookworm), or nothing.
+os_codename() { sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true; }
+
 # The Debian archive that carries suite $1, as this machine's apt reaches
 # it: the source of its own release (or of its -security suite, for a
 # security suite); a mirror+file: list gives its first mirror.
@@ -60,7 +63,7 @@ suite_mirror() {
 		echo "${DEBIAN_MIRROR%/}$security"
 		return
 	fi
-	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
+	codename=$(os_codename)
 	[ -n "$codename" ] || return 1
 	mirror=$(apt_source_entries "$etc" | awk -v suite="$codename$security" '$2 == suite { print $1; exit }')
 	if [[ $mirror == mirror+file:* ]]; then
@@ -76,7 +79,7 @@ require_suite_mirror() {
 	local codename security=''
 	suite_mirror "$1" >/dev/null && return
 	[[ $1 != *-security ]] || security=-security
-	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null || true)
+	codename=$(os_codename)
 	[ -n "$codename" ] ||
 		die "no VERSION_CODENAME in /etc/os-release to find the Debian mirror by; set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
 	die "no http(s) Debian mirror for $codename$security in this machine's apt sources (/etc/apt/sources.list*); set SKIDGUARD_DEBIAN_MIRROR=<archive URL>"
