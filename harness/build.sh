@@ -49,13 +49,10 @@ make_failure() {
 	fi
 }
 
-# ccache's depend mode takes Kbuild's -MMD list of headers instead of
-# running the preprocessor on every miss: a cold build (CI's, a fresh
-# clone's) costs what plain gcc does, not about 40% more.
 kmake() {
 	local tree=$1 build=$2
 	shift 2
-	CCACHE_DIR="$WORK/ccache" CCACHE_DEPEND=1 KBUILD_BUILD_TIMESTAMP='2000-01-01' \
+	CCACHE_DIR="$WORK/ccache" KBUILD_BUILD_TIMESTAMP='2000-01-01' \
 		KBUILD_BUILD_USER=skidguard KBUILD_BUILD_HOST=skidguard \
 		make -C "$tree" O="$build" ARCH="$KERNEL_ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
 		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
