@@ -26,17 +26,19 @@ console_of() {
 	esac
 }
 
-# boot_qemu ARCH BRANCH BUILD LOG [TIMEOUT]: boots under TCG with a hard
-# timeout (BOOT_TIMEOUT seconds by default). KUnit runs
-# during boot, the initramfs's /init runs the kselftests and reboots, and
-# -no-reboot turns that into QEMU's exit.
+# boot_qemu ARCH BRANCH BUILD LOG [TIMEOUT [CMDLINE [QEMU_OPTION...]]]:
+# boots under TCG with a hard timeout (BOOT_TIMEOUT seconds by default),
+# CMDLINE added to the kernel's command line. KUnit runs during boot, the
+# initramfs's /init runs the kselftests and reboots, and -no-reboot turns
+# that into QEMU's exit.
 boot_qemu() {
-	local arch=$1 branch=$2 build=$3 log=$4 timeout=${5:-$BOOT_TIMEOUT} rc=0 qemu
+	local arch=$1 branch=$2 build=$3 log=$4 timeout=${5:-$BOOT_TIMEOUT} cmdline=${6:-} rc=0 qemu
+	shift $(($# < 6 ? $# : 6))
 	local initrd=(-initrd "$build/initramfs.cpio")
 	local append
 	append="console=$(console_of "$arch") panic=-1 kunit.filter_glob=$KUNIT_FILTER"
 	# A branch may add to it (cmdline= in its source file), and so may a test.
-	append+=" $(series_source "$branch" cmdline) $CMDLINE_EXTRA"
+	append+=" $(series_source "$branch" cmdline) $cmdline $CMDLINE_EXTRA"
 	# KUnit alone: no init to run; the machine reboots once KUnit is done.
 	if kunit_only_arch "$arch"; then
 		initrd=()
@@ -46,7 +48,7 @@ boot_qemu() {
 	# shellcheck disable=SC2086 # extra QEMU options are a word list
 	timeout -k 5 "$timeout" "${qemu[@]}" -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$(kernel_image "$build")" "${initrd[@]}" \
-		-append "$append" $QEMU_EXTRA </dev/null >"$log" 2>"$log.qemu" || rc=$?
+		-append "$append" "$@" $QEMU_EXTRA </dev/null >"$log" 2>"$log.qemu" || rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		[ -s "$log" ] || die "QEMU printed nothing before its ${timeout}s timeout"
 		die "QEMU did not finish within ${timeout}s; last console line: $(tail -n 1 "$log" | tr -d '\r')"

@@ -16,6 +16,8 @@ harness/lib.sh's stage_end takes as a record's figures):
   results.py legacy TAP              the same of a pre-5.9 runner's output
   results.py figures FILE [TEST...]  TEST.name=value of its figures: lines
   results.py perf-tests LOG          the same, and said=: each test's last line
+  results.py skip-reason LOG TEST    why kselftest case TEST skipped (exit 1:
+                                     it did not)
 """
 import json
 import re
@@ -26,6 +28,7 @@ KSELFTEST_END = "skidguard: kselftest end"
 PERF_TESTS_END = "skidguard: perf tests end"
 PERF_EXIT = re.compile(r"^([^ :]+): skidguard: perf test exit ([0-9]+)$")
 FIGURES = re.compile(r"figures: (\S+)((?: \S+=\S+)+)\s*$")
+SKIPPED = re.compile(r"ok [0-9]+ (?:\S+\.)?(\S+) # SKIP (.*)$")
 LEGACY = re.compile(r"^selftests: +(\S+) \[(PASS|FAIL)\]$")
 
 
@@ -133,6 +136,15 @@ def figures(text):
     return found
 
 
+def skip_reason(text, test):
+    """Why kselftest case TEST skipped, or None if it did not."""
+    for line in console_lines(text):
+        match = SKIPPED.search(line)
+        if match and match.group(1) == test:
+            return match.group(2)
+    return None
+
+
 def perf_tests(text):
     """[(test, exit status, its last line)] of the perf tests' run."""
     lines = console_lines(text)
@@ -189,6 +201,12 @@ def main(argv):
             print(results_lines([(name, {0: "PASS", 2: "SKIP"}.get(rc, "FAIL"))
                                  for name, rc, _ in tests]))
             print("said=" + "; ".join(f"{name}: {said}" for name, _, said in tests))
+        elif what == "skip-reason":
+            with open(args[0], errors="replace") as f:
+                reason = skip_reason(f.read(), args[1])
+            if reason is None:
+                sys.exit(f"{args[1]} did not skip")
+            print(reason)
         else:
             sys.exit(f"results.py: unknown request {what}")
     except (ResultsError, OSError, ValueError) as err:

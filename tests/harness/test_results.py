@@ -110,6 +110,18 @@ class Figures(unittest.TestCase):
         self.assertEqual(results.figures("# figures: t a=1 b=x c=2.5%\n"), {"t": {"a": 1, "c": 2.5}})
 
 
+class SkipReason(unittest.TestCase):
+    def test_reason_of_the_skipped_case(self):
+        self.assertRegex(results.skip_reason(fixture("x86_64-pass.console"), "hw_counter"),
+                         r"^no PMU counts generic cycles here")
+
+    def test_a_case_that_ran_has_none(self):
+        self.assertIsNone(results.skip_reason(fixture("x86_64-pass.console"), "injected"))
+
+    def test_another_case_by_a_longer_name_is_not_taken(self):
+        self.assertIsNone(results.skip_reason("ok 1 global.hw_counter_x # SKIP no\n", "hw_counter"))
+
+
 class PerfTests(unittest.TestCase):
     def test_verdict_and_last_line_of_each_test(self):
         tests = results.perf_tests(fixture("arm64-pass.console"))

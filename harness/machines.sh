@@ -1,0 +1,112 @@
+# shellcheck shell=bash
+# The skid selftest on machines this one is not: its choice of CPU, PMU
+# and skid bound read from copies of other machines' files
+# (tests/machines/<machine>/: proc/, sys/, and expect, a line per CPU:
+# "CPU choice-line"), and its hw_counter case booted under x86 QEMU's CPU
+# models, where it must skip for the right reason.
+
+readonly SKID_SIGNAL_DIR=tools/testing/selftests/perf_events
+
+# Whether TREE's skid_signal can read another machine's files: the
+# backports' selftests predate that.
+selftest_reads_machines() { grep -qs SKID_TEST_SYSROOT "$1/$SKID_SIGNAL_DIR/skid_signal.c"; }
+
+# build_skid_signal TREE BUILD OUT CC LOG: skid_signal of TREE's selftests,
+# with the headers BUILD installed, into the file OUT.
+build_skid_signal() {
+	local tree=$1 build=$2 out=$3 cc=$4 log=$5
+	mkdir -p "$(dirname "$out")"
+	make -C "$tree/$SKID_SIGNAL_DIR" OUTPUT="$(dirname "$out")" \
+		KHDR_INCLUDES="-isystem $build/usr/include" CC="$cc" "$out" >>"$log" 2>&1
+}
+
+# Each choice of skid_signal $1 that differs from its machine's expect
+# file: "hybrid-intel cpu 12: <what it chose>", a line each.
+wrong_choices() {
+	local bin=$1 machine cpu want got
+	for machine in "$SKIDGUARD_ROOT"/tests/machines/*/; do
+		while read -r cpu want; do
+			got=$(SKID_TEST_SYSROOT=$machine SKID_TEST_CPU=$cpu "$bin" -t hw_counter 2>&1 |
+				sed -n 's/^# choice: //p')
+			[ "$got" = "$want" ] || echo "$(basename "$machine") cpu $cpu: ${got:-no choice}"
+		done <"$machine/expect"
+	done
+}
+
+# Stage: the choices on every machine, then each S*.diff mutant of the
+# selftest, which must change one. selftest_choices BRANCH TREE BUILD
+selftest_choices() {
+	local branch=$1 tree=$2 build=$3 bin="$3/machines/skid_signal" log="$3/machines.log" mutant wrong
+	stage_begin "selftest choices"
+	: >"$log"
+	build_skid_signal "$tree" "$build" "$bin" gcc "$log" ||
+		die "skid_signal did not build: $(make_failure "$log" "$build")"
+	wrong=$(wrong_choices "$bin")
+	[ -z "$wrong" ] || die "skid_signal chose otherwise than rr would: $(paste -sd';' <<<"$wrong")"
+	stage_end ok "$(cat "$SKIDGUARD_ROOT"/tests/machines/*/expect | grep -c .) CPUs of $(
+		find "$SKIDGUARD_ROOT/tests/machines" -name expect | wc -l) machines: CPU, PMU and skid bound as expected" \
+		"choices=$(cat "$SKIDGUARD_ROOT"/tests/machines/*/expect | grep -c .)"
+	for mutant in $(mutant_files "$branch" S); do
+		stage_begin "mutant $(mutant_id "$mutant")"
+		git -C "$tree" apply "$mutant" 2>/dev/null || die "$(basename "$mutant") does not apply on top of series/$branch"
+		rm -f "$bin"
+		if ! build_skid_signal "$tree" "$build" "$bin" gcc "$log"; then
+			restore_series_head "$tree"
+			die "$(basename "$mutant") does not build: $(make_failure "$log" "$build")"
+		fi
+		restore_series_head "$tree"
+		wrong=$(wrong_choices "$bin")
+		if [ -z "$wrong" ]; then
+			stage_end survived "$(mutant_what "$mutant"): every machine's choices as expected"
+		else
+			stage_end caught "$(mutant_what "$mutant"): caught by $(paste -sd';' <<<"$wrong" | sed 's/;/; /g')"
+		fi
+	done
+	rm -f "$bin"
+}
+
+# The kernel command line of a boot that runs skid_signal alone.
+# Boots in a row of hw_counter where a boot's PMU runs it.
+readonly HW_COUNTER_BOOTS=10
+
+readonly ONLY_SKID_SIGNAL='kunit.enable=0 kselftest_only=perf_events:skid_signal'
+
+# x86 QEMU's CPU models and the vendor each shows the guest. QEMU
+# emulates no x86 PMU: hw_counter must skip there, and say on what.
+readonly X86_CPU_MODELS='Skylake-Client:GenuineIntel EPYC:AuthenticAMD'
+
+# Stage, a boot per CPU model: hw_counter's skip names the guest's vendor.
+# cpu_model_boots BRANCH BUILD
+cpu_model_boots() {
+	local branch=$1 build=$2 model vendor log reason
+	for model in $X86_CPU_MODELS; do
+		vendor=${model#*:}
+		model=${model%%:*}
+		log="$build/console-cpu-$model.log"
+		stage_begin "hw_counter on -cpu $model" x86_64
+		boot_qemu x86_64 "$branch" "$build" "$log" "$BOOT_TIMEOUT" "$ONLY_SKID_SIGNAL" -cpu "$model"
+		reason=$(parse_console skip-reason "$log" hw_counter) ||
+			die "hw_counter did not skip on -cpu $model: $(grep -a -m1 'hw_counter' "$log" | tr -d '\r')"
+		[[ "$reason" == "no core PMU of cpu "*"$vendor"* ]] ||
+			die "hw_counter on -cpu $model ($vendor) skipped for another reason: $reason"
+		stage_end ok "skipped: $reason"
+	done
+}
+
+# Stage: hw_counter, which a PMU's boot runs, on N boots in a row of the
+# series' kernel: each must pass, its overflows all signalled; the figures
+# of each boot are shown. repeat_hw_counter ARCH BRANCH BUILD N
+repeat_hw_counter() {
+	local arch=$1 branch=$2 build=$3 boots=$4 i log figures counts=()
+	stage_begin "hw_counter, $boots boots" "$arch"
+	for i in $(seq "$boots"); do
+		log="$build/console-repeat-$i.log"
+		boot_qemu "$arch" "$branch" "$build" "$log" "$BOOT_TIMEOUT" "$ONLY_SKID_SIGNAL"
+		figures=$(parse_console figures "$log" hw_counter)
+		log "boot $i: $figures"
+		tr -d '\r' <"$log" | grep -q '^# ok [0-9]* global.hw_counter$' ||
+			die "boot $i of $boots: hw_counter did not pass: ${figures:-no figures}"
+		counts+=("$(figure_of "$log" hw_counter signals)/$(figure_of "$log" hw_counter overflows)")
+	done
+	stage_end ok "passed on each; signals/overflows: ${counts[*]}"
+}
