@@ -2,18 +2,20 @@
 # make hwtest: the skid selftest of the patched mainline tree, run against
 # the host's running kernel on real hardware, with a verdict.
 
-# Builds skid_signal from the materialized tree into $WORK/hwtest.
+# Builds skid_signal static from the materialized tree into $WORK/hwtest:
+# the UAPI headers (headers_install needs no kernel config) and one file,
+# so a tree the user names (KERNEL_TREE=) takes seconds, not a kernel build.
 build_hwtest() {
 	local tree=$1 build=$2 log="$2/hwtest-build.log"
 	stage_begin "hwtest build"
-	write_config "$tree" "$build"
-	kmake "$tree" "$build" headers >"$log" 2>&1 || die "make headers failed: $(make_failure "$log" "$build")"
-	make -C "$tree/tools/testing/selftests/perf_events" O="$build/kselftest/perf_events" \
-		KHDR_INCLUDES="-isystem $build/usr/include" CC="gcc -static" \
-		"$build/kselftest/perf_events/skid_signal" >>"$log" 2>&1 ||
+	mkdir -p "$build"
+	kmake "$tree" "$build" headers_install >"$log" 2>&1 ||
+		die "make headers_install failed: $(make_failure "$log" "$build")"
+	rm -f "$build/hwtest/skid_signal"
+	build_skid_signal "$tree" "$build" "$build/hwtest/skid_signal" "gcc -static" "$log" ||
 		die "skid_signal did not build: $(make_failure "$log" "$build")"
 	mkdir -p "$WORK/hwtest"
-	cp "$build/kselftest/perf_events/skid_signal" "$WORK/hwtest/skid_signal"
+	cp "$build/hwtest/skid_signal" "$WORK/hwtest/skid_signal"
 	cp "$tree/tools/perf/tests/shell/record_user_only_skid.sh" "$WORK/hwtest/"
 	stage_end ok "static skid_signal, also in $WORK/hwtest for other machines"
 }

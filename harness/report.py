@@ -271,13 +271,26 @@ def failures(records):
             for r in records if r.status in FAILED]
 
 
+def tested_on(text):
+    """"cpu 4, PMU cpu_atom, event branch-instructions": what hw_counter's
+    choice: and event: lines say it tested."""
+    said = {}
+    for line in results.console_lines(text):
+        for key in ("choice: ", "event: "):
+            if key in line:
+                said[key] = line.split(key, 1)[1]
+    choice = dict(w.split("=", 1) for w in said.get("choice: ", "").split() if "=" in w)
+    event = said.get("event: ", "").split(" on ")[0] or "?"
+    return (f"cpu {choice.get('cpu', '?')}, PMU {choice.get('pmu', '?')}, event {event}, "
+            f"{choice.get('vendor', '?')}, hypervisor {choice.get('hypervisor', '?')}")
+
+
 def hwtest_verdict(text, kernel, exit_status, log):
     """make hwtest's verdict on skid_signal's hw_counter output: (status,
     lines to print), status ok, FAIL or skip."""
-    for line in results.console_lines(text):
-        if line.startswith("ok 1 ") and " # SKIP " in line:
-            reason = line.split(" # SKIP ", 1)[1]
-            return "skip", [f"hwtest: SKIP: {reason}"]
+    reason = results.skip_reason(text, "hw_counter")
+    if reason is not None:
+        return "skip", [f"hwtest: SKIP: {reason}"]
     hw = results.figures(text).get("hw_counter", {})
     if "overflows" not in hw:
         raise ValueError(f"skid_signal printed no figures (exit {exit_status}); see {log}")
@@ -292,7 +305,8 @@ def hwtest_verdict(text, kernel, exit_status, log):
         verdict.append("delivers signals beyond rr's skid bound")
     if not verdict and exit_status:
         verdict.append(f"fails skid_signal (exit {exit_status}, see {log})")
-    lines = [f"hwtest: overflows {hw['overflows']}, signals {hw.get('signals', '')}, "
+    lines = [f"hwtest: {tested_on(text)}",
+             f"hwtest: overflows {hw['overflows']}, signals {hw.get('signals', '')}, "
              f"lost {hw.get('lost_signals', '')}, worst skid {hw.get('worst_skid', '')} "
              f"(bound {hw.get('skid_bound', '')}), landed in kernel {hw.get('kernel_share', '')}%, "
              f"bad samples {hw.get('bad_samples', '')}, dropped for skid {hw.get('dropped_for_skid', 0)}, "

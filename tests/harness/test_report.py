@@ -193,7 +193,9 @@ class Records(unittest.TestCase):
 
 
 class HwtestVerdict(unittest.TestCase):
-    FIGURES = ("# # figures: hw_counter overflows=10001 signals={signals} lost_signals={lost}\n"
+    FIGURES = ("# # choice: cpu=12 pmu=cpu_atom type=10 vendor=GenuineIntel hypervisor=no skid_bound=125\n"
+               "# # event: branch-instructions on cpu_atom, period 5000\n"
+               "# # figures: hw_counter overflows=10001 signals={signals} lost_signals={lost}\n"
                "# # figures: hw_counter worst_skid=440 skid_bound={bound} late_signals=0\n"
                "# # figures: hw_counter kernel_share=1.1% bad_samples={bad}\n"
                "# # figures: hw_counter dropped_for_skid=106 lost_samples=0\n")
@@ -205,9 +207,11 @@ class HwtestVerdict(unittest.TestCase):
     def test_kernel_that_passes(self):
         status, lines = self.verdict()
         self.assertEqual(status, "ok")
-        self.assertEqual(lines[0], "hwtest: overflows 10001, signals 10001, lost 0, worst skid 440 (bound 0), "
+        self.assertEqual(lines[0], "hwtest: cpu 12, PMU cpu_atom, event branch-instructions, GenuineIntel, "
+                                   "hypervisor no")
+        self.assertEqual(lines[1], "hwtest: overflows 10001, signals 10001, lost 0, worst skid 440 (bound 0), "
                                    "landed in kernel 1.1%, bad samples 0, dropped for skid 106, lost samples 0")
-        self.assertTrue(lines[1].startswith("hwtest: PASS: kernel 6.99 "))
+        self.assertTrue(lines[2].startswith("hwtest: PASS: kernel 6.99 "))
 
     def test_each_fault_is_named(self):
         self.assertIn("loses overflow signals", self.verdict(1, lost=245)[1][-1])
