@@ -11,7 +11,6 @@ build_hwtest() {
 	mkdir -p "$build"
 	kmake "$tree" "$build" headers_install >"$log" 2>&1 ||
 		die "make headers_install failed: $(make_failure "$log" "$build")"
-	rm -f "$build/hwtest/skid_signal"
 	build_skid_signal "$tree" "$build" "$build/hwtest/skid_signal" "gcc -static" "$log" ||
 		die "skid_signal did not build: $(make_failure "$log" "$build")"
 	mkdir -p "$WORK/hwtest"

@@ -52,12 +52,8 @@ boot_mutant() {
 	local arch=$1 branch=$2 tree=$3 build=$4 mutant=$5 timeout=${6:-$BOOT_TIMEOUT} name
 	name=$(basename "$mutant" .diff)
 	stage_begin "mutant $(mutant_id "$mutant")" "$arch"
-	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
-	if ! compile_kernel "$tree" "$build" "$build/build-$name.log"; then
-		restore_series_head "$tree"
-		die "$name does not build: $(make_failure "$build/build-$name.log" "$build")"
-	fi
-	restore_series_head "$tree"
+	build_with_mutant "$tree" "$branch" "$build" "$mutant" "$build/build-$name.log" \
+		compile_kernel "$tree" "$build" "$build/build-$name.log"
 	boot_qemu "$arch" "$branch" "$build" "$(mutant_log "$build" "$mutant")" "$timeout"
 }
 
@@ -117,6 +113,21 @@ run_mutant() {
 }
 
 restore_series_head() { git -C "$1" reset -q --hard; }
+
+# build_with_mutant TREE BRANCH BUILD MUTANT LOG COMMAND...: runs the build
+# COMMAND with MUTANT applied to TREE, and puts the tree back; a mutant
+# that does not apply or build (LOG) ends the stage.
+build_with_mutant() {
+	local tree=$1 branch=$2 build=$3 mutant=$4 log=$5 name
+	name=$(basename "$mutant" .diff)
+	shift 5
+	git -C "$tree" apply "$mutant" 2>/dev/null || die "$name does not apply on top of series/$branch"
+	if ! "$@"; then
+		restore_series_head "$tree"
+		die "$name does not build: $(make_failure "$log" "$build")"
+	fi
+	restore_series_head "$tree"
+}
 
 # A debug mutant is caught by a splat on the debug kernel's console.
 # run_debug_mutant ARCH BRANCH TREE BUILD MUTANT TIMEOUT (the debug

@@ -272,8 +272,9 @@ def failures(records):
 
 
 def tested_on(text):
-    """"cpu 4, PMU cpu_atom, event branch-instructions": what hw_counter's
-    choice: and event: lines say it tested."""
+    """"cpu 4, PMU cpu_atom, event branch-instructions, ...": what
+    hw_counter's choice: and event: lines say it tested (selftests of the
+    stable queues print neither)."""
     said = {}
     for line in results.console_lines(text):
         for key in ("choice: ", "event: "):
@@ -305,8 +306,8 @@ def hwtest_verdict(text, kernel, exit_status, log):
         verdict.append("delivers signals beyond rr's skid bound")
     if not verdict and exit_status:
         verdict.append(f"fails skid_signal (exit {exit_status}, see {log})")
-    lines = [f"hwtest: {tested_on(text)}",
-             f"hwtest: overflows {hw['overflows']}, signals {hw.get('signals', '')}, "
+    lines = [f"hwtest: {tested_on(text)}"] if "choice: " in text else []
+    lines += [f"hwtest: overflows {hw['overflows']}, signals {hw.get('signals', '')}, "
              f"lost {hw.get('lost_signals', '')}, worst skid {hw.get('worst_skid', '')} "
              f"(bound {hw.get('skid_bound', '')}), landed in kernel {hw.get('kernel_share', '')}%, "
              f"bad samples {hw.get('bad_samples', '')}, dropped for skid {hw.get('dropped_for_skid', 0)}, "

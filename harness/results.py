@@ -16,6 +16,8 @@ harness/lib.sh's stage_end takes as a record's figures):
   results.py legacy TAP              the same of a pre-5.9 runner's output
   results.py figures FILE [TEST...]  TEST.name=value of its figures: lines
   results.py perf-tests LOG          the same, and said=: each test's last line
+  results.py case LOG TEST           pass, fail or skip: kselftest case TEST's
+                                     result (exit 1: none)
   results.py skip-reason LOG TEST    why kselftest case TEST skipped (exit 1:
                                      it did not)
 """
@@ -28,7 +30,7 @@ KSELFTEST_END = "skidguard: kselftest end"
 PERF_TESTS_END = "skidguard: perf tests end"
 PERF_EXIT = re.compile(r"^([^ :]+): skidguard: perf test exit ([0-9]+)$")
 FIGURES = re.compile(r"figures: (\S+)((?: \S+=\S+)+)\s*$")
-SKIPPED = re.compile(r"ok [0-9]+ (?:\S+\.)?(\S+) # SKIP (.*)$")
+CASE_RESULT = re.compile(r"(?:^|# )(not ok|ok) [0-9]+ (?:\S+\.)?(\S+?)(?: # SKIP ?(.*))?$")
 LEGACY = re.compile(r"^selftests: +(\S+) \[(PASS|FAIL)\]$")
 
 
@@ -136,13 +138,22 @@ def figures(text):
     return found
 
 
+def case_result(text, test):
+    """(status, skip reason) of kselftest case TEST: pass, fail or skip;
+    None if the console has no result of it."""
+    for line in console_lines(text):
+        match = CASE_RESULT.search(line)
+        if match and match.group(2) == test:
+            if match.group(3) is not None:
+                return "skip", match.group(3)
+            return ("pass" if match.group(1) == "ok" else "fail"), None
+    return None
+
+
 def skip_reason(text, test):
     """Why kselftest case TEST skipped, or None if it did not."""
-    for line in console_lines(text):
-        match = SKIPPED.search(line)
-        if match and match.group(1) == test:
-            return match.group(2)
-    return None
+    result = case_result(text, test)
+    return result[1] if result and result[0] == "skip" else None
 
 
 def perf_tests(text):
@@ -201,6 +212,12 @@ def main(argv):
             print(results_lines([(name, {0: "PASS", 2: "SKIP"}.get(rc, "FAIL"))
                                  for name, rc, _ in tests]))
             print("said=" + "; ".join(f"{name}: {said}" for name, _, said in tests))
+        elif what == "case":
+            with open(args[0], errors="replace") as f:
+                result = case_result(f.read(), args[1])
+            if result is None:
+                sys.exit(f"no result of {args[1]}")
+            print(result[0])
         elif what == "skip-reason":
             with open(args[0], errors="replace") as f:
                 reason = skip_reason(f.read(), args[1])

@@ -219,6 +219,13 @@ class HwtestVerdict(unittest.TestCase):
         self.assertIn("beyond rr's skid bound", self.verdict(1, bound=100)[1][-1])
         self.assertEqual(self.verdict(1)[1][-1], "hwtest: FAIL: kernel 6.99 fails skid_signal (exit 1, see hw.log)")
 
+    def test_a_selftest_without_choice_lines_says_nothing_of_it(self):
+        text = "\n".join(l for l in self.FIGURES.format(signals=10001, lost=0, bad=0, bound=0)
+                         .split("\n") if "choice:" not in l and "event:" not in l)
+        status, lines = report.hwtest_verdict(text, "6.99", 0, "hw.log")
+        self.assertEqual(status, "ok")
+        self.assertTrue(lines[0].startswith("hwtest: overflows 10001,"))
+
     def test_skip_and_missing_figures(self):
         self.assertEqual(report.hwtest_verdict("ok 1 global.hw_counter # SKIP no PMU\n", "6", 0, "l"),
                          ("skip", ["hwtest: SKIP: no PMU"]))

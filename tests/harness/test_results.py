@@ -118,6 +118,18 @@ class SkipReason(unittest.TestCase):
     def test_a_case_that_ran_has_none(self):
         self.assertIsNone(results.skip_reason(fixture("x86_64-pass.console"), "injected"))
 
+    def test_results_of_cases_in_the_runner_s_nesting(self):
+        text = ("# ok 1 global.hw_counter # SKIP no core PMU of cpu 0 in /sys (GenuineIntel)\r\n"
+                "# not ok 2 global.injected\n# ok 3 global.injected_poll_only\n")
+        self.assertEqual(results.case_result(text, "hw_counter"),
+                         ("skip", "no core PMU of cpu 0 in /sys (GenuineIntel)"))
+        self.assertEqual(results.case_result(text, "injected"), ("fail", None))
+        self.assertEqual(results.case_result(text, "injected_poll_only"), ("pass", None))
+        self.assertIsNone(results.case_result(text, "mmap"))
+
+    def test_a_failed_line_is_no_skip(self):
+        self.assertIsNone(results.skip_reason("# not ok 1 global.hw_counter\n", "hw_counter"))
+
     def test_another_case_by_a_longer_name_is_not_taken(self):
         self.assertIsNone(results.skip_reason("ok 1 global.hw_counter_x # SKIP no\n", "hw_counter"))
 
