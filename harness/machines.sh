@@ -50,16 +50,16 @@ wrong_choices() {
 }
 
 # Stage: the choices on every machine, then each S*.diff mutant of the
-# selftest, which must change one. selftest_choices BRANCH TREE BUILD
+# selftest, which must change one. selftest_choices BRANCH TREE BUILD:
+# after kselftest_build of this machine's architecture in BUILD.
 selftest_choices() {
 	local branch=$1 tree=$2 build=$3 bin="$3/machines/skid_signal" log="$3/machines.log" mutant wrong choices
 	stage_begin "selftest choices"
 	choices=$(machine_expectations | xargs -r cat | grep -c . || true)
 	[ "$choices" -gt 0 ] || die "no machine with an expect file in tests/machines/"
 	: >"$log"
-	build_skid_signal "$tree" "$build" "$bin" gcc "$log" ||
-		die "skid_signal did not build: $(make_failure "$log" "$build")"
-	wrong=$(wrong_choices "$bin")
+	# The series' own: the kselftest build's, the binary the boot ran.
+	wrong=$(wrong_choices "$build/kselftest_install/perf_events/skid_signal")
 	[ -z "$wrong" ] || die "skid_signal chose otherwise than rr would: $(paste -sd';' <<<"$wrong")"
 	stage_end ok "$choices CPUs of $(machine_expectations | wc -l) machines: CPU, PMU and skid bound as expected" \
 		"choices=$choices"
